@@ -1,0 +1,7 @@
+"""`python -m autograder COMMAND ...`: see `python -m autograder --help`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

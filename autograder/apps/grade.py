@@ -1,0 +1,35 @@
+"""`python -m autograder grade NOTEBOOK.ipynb [--profile quick|full] [--json]`
+
+Grades one notebook outside nbgrader. With --json, prints exactly one JSON
+object on stdout (see `autograder.score`). Exit status 0 whenever a result was
+produced, 0 points included; 2 when the grader itself cannot run.
+"""
+
+import json
+
+from ..pipeline import Grader
+
+
+def add_arguments(parser):
+    parser.add_argument("notebook", help="the submitted notebook (.ipynb)")
+    parser.add_argument("--profile", choices=["quick", "full"],
+                        help="data profile (default: c.Grader.profile in nbgrader_config.py, else full)")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    parser.add_argument("--assignment", help="assignment name, when the notebook does not say")
+
+
+def run(args, config):
+    result = Grader(config=config).grade(args.notebook, assignment=args.assignment, profile=args.profile)
+    print(json.dumps(result.to_json()) if args.json else as_table(result))
+    return 0
+
+
+def as_table(result):
+    lines = [f"{'check':<22} {'points':>9}  message"]
+    for check in result.checks:
+        mark = "PASS" if check.passed else "FAIL"
+        lines.append(f"{check.name:<22} {check.points:>4g}/{check.max_points:<4g} {mark}: {check.message}")
+    accuracy = "-" if result.final_accuracy is None else f"{result.final_accuracy:.4f}"
+    lines.append(f"status {result.status}; score {result.score:g}/{result.max_score:g}; "
+                 f"epochs run {result.epochs_run if result.epochs_run is not None else '-'}; final accuracy {accuracy}")
+    return "\n".join(lines)

@@ -1,0 +1,42 @@
+"""`python -m autograder scores ASSIGNMENT`: the gradebook's scores, one row per student.
+
+Reads nbgrader's gradebook (`c.CourseDirectory.db_url`, SQLite by default) and
+prints each submission's points per check and its total.
+"""
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+
+
+def add_arguments(parser):
+    parser.add_argument("assignment", help="assignment name, e.g. mnist_conv")
+
+
+def run(args, config):
+    with Gradebook(CourseDirectory(config=config).db_url) as gradebook:
+        try:
+            assignment = gradebook.find_assignment(args.assignment)
+        except MissingEntry:
+            print(f"No assignment {args.assignment!r} in the gradebook: run nbgrader generate_assignment first.")
+            return 1
+        print(table(gradebook, assignment))
+    return 0
+
+
+def table(gradebook, assignment):
+    cells = [cell.name for notebook in assignment.notebooks for cell in notebook.grade_cells]
+    lines = ["student".ljust(14) + "".join(name[:20].rjust(21) for name in cells) + "total".rjust(12)]
+    for submission in assignment.submissions:
+        grades = {grade.name: grade for notebook in submission.notebooks for grade in notebook.grades}
+        row = "".join(points(grades.get(name)).rjust(21) for name in cells)
+        total = f"{submission.score:g}/{submission.max_score:g}"
+        lines.append(submission.student.id.ljust(14) + row + total.rjust(12))
+    if not assignment.submissions:
+        lines.append("(no submissions graded yet)")
+    return "\n".join(lines)
+
+
+def points(grade):
+    if grade is None or grade.score is None:
+        return "needs grading"
+    return f"{grade.score:g}/{grade.max_score:g}"

@@ -1,0 +1,36 @@
+"""Grading spec of `mnist_conv`: MNIST to 99.8% with one Conv2D and one MaxPooling2D.
+
+Profiles: `full` is the exercise as written (all 60,000 training images);
+`quick` uses the first 3,000, which a correct solution still has to learn
+(7 to 9 epochs, about 10 s of training on 2 CPU cores) for CI and demos.
+"""
+
+from ..checks.architecture import LayerCount
+from ..checks.pitfalls import INPUT_NOT_RESHAPED, LEGACY_ACC_KEY, PIXELS_NOT_SCALED, stop_outside_if
+from ..checks.training import PrintsStopMessage, ReachesTarget, StopsAtTarget, WithinEpochLimit
+from ..data import MnistData
+from ..spec import GradingSpec, Profile
+
+TARGET = 0.998
+MAX_EPOCHS = 20
+STOP_MESSAGE = "Reached 99.8% accuracy so cancelling training!"
+
+SPEC = GradingSpec(
+    assignment="mnist_conv",
+    entry_point="train_mnist_conv",
+    dataset=MnistData,
+    data_env="MNIST_PATH",
+    checks=(
+        LayerCount("single_conv2d", points=1, layer="Conv2D", expected=1),
+        LayerCount("single_maxpooling2d", points=1, layer="MaxPooling2D", expected=1),
+        ReachesTarget("reaches_target", points=2, target=TARGET),
+        WithinEpochLimit("within_epoch_limit", points=1, max_epochs=MAX_EPOCHS),
+        StopsAtTarget("stops_at_target", points=2, target=TARGET),
+        PrintsStopMessage("prints_stop_message", points=1, message=STOP_MESSAGE, target=TARGET),
+    ),
+    profiles={
+        "quick": Profile("quick", train_images=3000, description="first 3,000 training images"),
+        "full": Profile("full", train_images=None, description="all 60,000 training images"),
+    },
+    pitfalls=(LEGACY_ACC_KEY, stop_outside_if(TARGET), INPUT_NOT_RESHAPED, PIXELS_NOT_SCALED),
+)

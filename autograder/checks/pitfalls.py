@@ -1,0 +1,91 @@
+"""Known mistakes, recognised from the evidence, turned into targeted hints.
+
+A pitfall never changes a score: it adds one sentence to the messages of the
+checks it explains, so a student learns what to change rather than only that
+something failed.
+
+Example:
+
+    >>> from autograder.checks.pitfalls import PIXELS_NOT_SCALED
+    >>> PIXELS_NOT_SCALED.applies_to
+    ('reaches_target', 'stops_at_target')
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Pitfall:
+    name: str
+    hint: str
+    applies_to: tuple
+    detect: Callable  # (evidence) -> bool
+
+
+def _raised_in_callback_on_none(evidence):
+    error = evidence.exception
+    return bool(error) and error["type"] == "TypeError" and "NoneType" in error["message"] \
+        and "on_epoch_end" in error["traceback"]
+
+
+def _reads_legacy_acc_key(evidence):
+    reads_acc = re.search(r"""logs\s*(\.get\(|\[)\s*['"]acc['"]""", evidence.submission_source)
+    has_acc = any("acc" in epoch.logs for epoch in evidence.epochs)
+    return bool(reads_acc) and not has_acc and (_raised_in_callback_on_none(evidence) or not evidence.stopped_by_callback)
+
+
+def _input_not_reshaped(evidence):
+    shapes = [fit.input.get("shape") for fit in evidence.fits]
+    error = evidence.exception["message"] if evidence.exception else ""
+    return any(shape and len(shape) == 3 for shape in shapes) or "found ndim=3" in error
+
+
+def _pixels_not_scaled(evidence):
+    return any(fit.input.get("max", 0) > 1.0 for fit in evidence.fits)
+
+
+LEGACY_ACC_KEY = Pitfall(
+    "legacy_acc_key",
+    "In TensorFlow 2 the metric is logged as 'accuracy': logs.get('acc') returns None. "
+    "Read logs.get('accuracy') (falling back to 'acc' if you like).",
+    ("reaches_target", "within_epoch_limit", "stops_at_target", "prints_stop_message"),
+    _reads_legacy_acc_key,
+)
+
+
+def stop_outside_if(target):
+    """The callback stops training after epoch 1 although `target` was not reached."""
+    return Pitfall(
+        "stop_outside_if",
+        "Training stopped after the first epoch: `self.model.stop_training = True` must sit inside the `if` "
+        "that tests the accuracy.",
+        ("reaches_target", "stops_at_target", "prints_stop_message"),
+        lambda evidence: len(evidence.epochs) == 1 and evidence.stopped_by_callback
+        and evidence.first_epoch_reaching(target) is None,
+    )
+
+
+INPUT_NOT_RESHAPED = Pitfall(
+    "input_not_reshaped",
+    "Conv2D needs images of shape (28, 28, 1): reshape with x_train.reshape(-1, 28, 28, 1).",
+    ("reaches_target", "within_epoch_limit", "stops_at_target", "prints_stop_message"),
+    _input_not_reshaped,
+)
+PIXELS_NOT_SCALED = Pitfall(
+    "pixels_not_scaled",
+    "The images reached fit() with pixel values up to 255: scale them to [0, 1] by dividing by 255.0.",
+    ("reaches_target", "stops_at_target"),
+    _pixels_not_scaled,
+)
+
+
+def hints_for(pitfalls, evidence):
+    """{check name: [hint, ...]} for every pitfall the evidence shows."""
+    hints = {}
+    for pitfall in pitfalls:
+        if pitfall.detect(evidence):
+            for name in pitfall.applies_to:
+                hints.setdefault(name, []).append(pitfall.hint)
+    return hints

@@ -1,0 +1,127 @@
+"""Checks on how training went: the metric reached, the epochs used, where it
+stopped and what the callback printed.
+
+They read the epochs recorded by the grader's own callback and the accuracy
+the trusted side re-measured on the saved model: never the student's History
+or return value.
+
+Example:
+
+    >>> from autograder.checks.training import WithinEpochLimit
+    >>> WithinEpochLimit("within_epoch_limit", points=1, max_epochs=20).expects
+    'training ends within 20 epochs'
+"""
+
+from dataclasses import dataclass, field
+
+from .base import Check, Outcome
+
+
+def no_training(evidence):
+    return Outcome(False, "", f"No training was recorded{evidence.reason_suffix()}.")
+
+
+@dataclass(frozen=True)
+class ReachesTarget(Check):
+    """The last epoch's accuracy reaches `target`, and the saved model confirms it
+    within `tolerance` when the grader measures it again on its own data."""
+
+    target: float = 0.998
+    tolerance: float = 0.005
+    expects: str = field(default="training accuracy reaches the target")
+
+    def evaluate(self, evidence):
+        if not evidence.epochs:
+            return no_training(evidence)
+        final = evidence.epochs[-1].accuracy
+        if final is None:
+            return Outcome(False, "", "The training logs have no `accuracy` metric: compile with metrics=['accuracy'].")
+        if final < self.target:
+            return Outcome(False, "", f"Training ended at accuracy {final:.4f}, below the target {self.target}.")
+        measured = evidence.model.remeasured_accuracy if evidence.model else None
+        if measured is None:
+            return Outcome(False, "", f"The trained model could not be measured again: {evidence.model_problem()}.")
+        return Outcome(
+            measured >= final - self.tolerance,
+            f"Training accuracy reached {final:.4f}; the grader measured {measured:.4f} on the trained model.",
+            f"The training logs say {final:.4f}, but the trained model measures only {measured:.4f} on the "
+            "training data: the recorded accuracy is not the model's.",
+        )
+
+
+@dataclass(frozen=True)
+class WithinEpochLimit(Check):
+    """Training (all `fit` calls together) runs at most `max_epochs` epochs."""
+
+    max_epochs: int = 20
+    expects: str = field(default="")
+
+    def __post_init__(self):
+        if not self.expects:
+            object.__setattr__(self, "expects", f"training ends within {self.max_epochs} epochs")
+
+    def evaluate(self, evidence):
+        if not evidence.epochs:
+            return no_training(evidence)
+        ran = len(evidence.epochs)
+        return Outcome(
+            ran <= self.max_epochs,
+            f"Training ran {ran} epochs (limit {self.max_epochs}).",
+            f"Training ran {ran} epochs; the limit is {self.max_epochs}.",
+        )
+
+
+@dataclass(frozen=True)
+class StopsAtTarget(Check):
+    """The callback stops training at the end of the first epoch whose accuracy
+    reaches `target`: not earlier, not later, and not because `epochs` ran out."""
+
+    target: float = 0.998
+    expects: str = field(default="the callback stops training at the first epoch that reaches the target")
+
+    def evaluate(self, evidence):
+        if not evidence.epochs:
+            return no_training(evidence)
+        ran, first = len(evidence.epochs), evidence.first_epoch_reaching(self.target)
+        last_accuracy = evidence.epochs[-1].accuracy
+        if first is None:
+            return Outcome(False, "", f"Training stopped after {ran} epochs at accuracy "
+                           f"{format_accuracy(last_accuracy)}, before reaching {self.target}.")
+        if first + 1 < ran:
+            return Outcome(False, "", f"Accuracy reached {self.target} in epoch {first + 1}, but training went on "
+                           f"to epoch {ran}: stop in the epoch that reaches it.")
+        return Outcome(
+            evidence.stopped_by_callback,
+            f"Your callback stopped training in epoch {ran}, the first to reach {self.target}.",
+            f"Training ended in epoch {ran} because `epochs` ran out, not because your callback stopped it.",
+        )
+
+
+@dataclass(frozen=True)
+class PrintsStopMessage(Check):
+    """`message` is printed during training, in the epoch where training stopped,
+    and that epoch really reached `target` (the message is not a lie)."""
+
+    message: str = ""
+    target: float = 0.998
+    expects: str = field(default="the callback prints the stop message when it stops training")
+
+    def evaluate(self, evidence):
+        printed = evidence.epochs_printing(self.message)
+        if not printed:
+            where = " outside training, not by your callback" if evidence.printed_outside_training(self.message) else ""
+            return Outcome(False, "", f"The message \"{self.message}\" was not printed{where} during training.")
+        last = len(evidence.epochs) - 1
+        if last not in printed:
+            return Outcome(False, "", f"The message was printed in epoch {printed[0] + 1}, but training stopped in "
+                           f"epoch {last + 1}: print it when your callback stops training.")
+        accuracy = evidence.epochs[last].accuracy
+        return Outcome(
+            accuracy is not None and accuracy >= self.target,
+            f"Your callback printed \"{self.message}\" in epoch {last + 1}, where it stopped training.",
+            f"The message was printed in epoch {last + 1} while accuracy was only {format_accuracy(accuracy)}.",
+        )
+
+
+def format_accuracy(value):
+    return "unknown" if value is None else f"{value:.4f}"

@@ -1,0 +1,152 @@
+"""Stage 3: turn what the sandboxed run left behind into `Evidence`.
+
+The run's event log is parsed defensively (a crash leaves it cut short; hostile
+code may have scribbled in it), and the saved model is inspected and measured
+again on the grader's own copy of the data, in this process, where the
+student's code never ran.
+
+Example:
+
+    >>> from autograder.collect_evidence import collect_evidence
+    >>> evidence = collect_evidence(run, submission, training_set)  # doctest: +SKIP
+    >>> len(evidence.epochs), evidence.stopped_by_callback  # doctest: +SKIP
+    (7, True)
+"""
+
+import json
+import os
+from dataclasses import dataclass, field
+
+from .inspect_model import inspect_model
+
+ACCURACY_KEYS = ("accuracy", "acc")
+MAX_EVENTS_BYTES = 50_000_000  # the runner caps output far below this; more is tampering
+
+
+@dataclass
+class EpochRecord:
+    fit: int
+    epoch: int
+    logs: dict
+
+    @property
+    def accuracy(self):
+        return next((self.logs[key] for key in ACCURACY_KEYS if key in self.logs), None)
+
+
+@dataclass
+class FitRecord:
+    index: int
+    input: dict
+    stop_training: bool = False
+
+
+@dataclass
+class Evidence:
+    """Everything the checks may look at for one submission."""
+
+    submission_source: str
+    run: object  # the RunOutcome of the isolation stage
+    fits: list = field(default_factory=list)
+    epochs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    exception: dict = None
+    missing_entry_point: str = None
+    started: bool = False
+    finished: bool = False
+    model_save_error: str = None
+    model: object = None  # ModelReport, or None when no model was saved
+
+    @property
+    def stopped_by_callback(self):
+        return bool(self.fits) and self.fits[-1].stop_training
+
+    def first_epoch_reaching(self, target):
+        return next((i for i, epoch in enumerate(self.epochs)
+                     if epoch.accuracy is not None and epoch.accuracy >= target), None)
+
+    def epochs_printing(self, text):
+        """Indexes (into `epochs`) of the epochs during which `text` was printed."""
+        index = {(epoch.fit, epoch.epoch): i for i, epoch in enumerate(self.epochs)}
+        printed = sorted({index[key] for key, out in self._text_by_epoch().items() if text in out and key in index})
+        return printed
+
+    def printed_outside_training(self, text):
+        return text in self._text_by_epoch().get((None, None), "")
+
+    def _text_by_epoch(self):
+        texts = {}
+        for out in self.outputs:
+            key = (out.get("fit"), out.get("epoch"))
+            texts[key] = texts.get(key, "") + str(out.get("text", ""))
+        return texts
+
+    def reason_suffix(self):
+        """Why the run produced less than it should, as ': ...' (or '')."""
+        if self.run.timed_out:
+            return f": grading stopped your code after {self.run.limit_s:.0f} s, its time limit"
+        if self.run.killed_reason:
+            return f": your code was stopped because it {self.run.killed_reason}"
+        if self.exception:
+            return f": your code raised {self.exception['type']} in {self.exception['where']}: {self.exception['message']}"
+        if self.missing_entry_point:
+            return f": the notebook defines no function {self.missing_entry_point}()"
+        if not self.finished:
+            return f": your code ended the grading process early (exit status {self.run.exit_code})"
+        return ""
+
+    def model_problem(self):
+        if self.model is None:
+            return f"no model was saved ({self.model_save_error or 'fit() was never called'})"
+        return self.model.load_error or "unknown error"
+
+
+def read_events(path):
+    """The runner's events, skipping lines that are not its JSON objects."""
+    if not os.path.exists(path):
+        return []
+    events = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle.read(MAX_EVENTS_BYTES).splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict):
+                events.append(event)
+    return events
+
+
+def apply_event(evidence, event):
+    kind = event.get("event")
+    if kind == "fit_begin":
+        evidence.fits.append(FitRecord(event.get("fit"), event.get("input") or {}))
+    elif kind == "fit_end" and evidence.fits:
+        evidence.fits[-1].stop_training = bool(event.get("stop_training"))
+    elif kind == "epoch_end":
+        evidence.epochs.append(EpochRecord(event.get("fit"), event.get("epoch"), event.get("logs") or {}))
+    elif kind == "output":
+        evidence.outputs.append(event)
+    elif kind == "exception" and evidence.exception is None:
+        evidence.exception = event
+    elif kind == "missing_entry_point":
+        evidence.missing_entry_point = event.get("name")
+    elif kind == "model_save_failed":
+        evidence.model_save_error = event.get("error")
+    elif kind == "start":
+        evidence.started = True
+    elif kind == "done":
+        evidence.finished = True
+
+
+def collect_evidence(run, submission, training_set):
+    """Evidence from a finished `RunOutcome`; `training_set` is the grader's own
+    (x, y) for the profile, used to measure the saved model again."""
+    evidence = Evidence(submission_source=submission.answer_source, run=run)
+    for event in read_events(os.path.join(run.out_dir, "events.jsonl")):
+        apply_event(evidence, event)
+    model_path = os.path.join(run.out_dir, "model.keras")
+    if os.path.exists(model_path):
+        scaled = bool(evidence.fits) and evidence.fits[-1].input.get("max", 0) <= 1.0
+        evidence.model = inspect_model(model_path, *training_set, inputs_scaled=scaled)
+    return evidence

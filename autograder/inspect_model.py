@@ -1,0 +1,100 @@
+"""The trusted side's look at a saved `.keras` model: its layers and its accuracy.
+
+Layers are counted from the file's configuration (nested models included) and
+its weights (a convolution kernel is a 4-D array wherever it hides); no code
+from the file is run for that. Accuracy is measured again by loading the model
+with Keras' safe mode, so a `Lambda` layer or an unknown custom class is refused
+with a message instead of being executed.
+
+Example:
+
+    >>> from autograder.inspect_model import inspect_model
+    >>> report = inspect_model("model.keras", x_train, y_train, inputs_scaled=True)  # doctest: +SKIP
+    >>> report.count("Conv2D"), report.remeasured_accuracy  # doctest: +SKIP
+    (1, 0.9991)
+"""
+
+import json
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Layers whose weights betray them even when the configuration hides them.
+KERNEL_RANKS = {"Conv2D": 4}
+
+
+@dataclass
+class ModelReport:
+    layer_counts: Counter = field(default_factory=Counter)
+    weight_ranks: Counter = field(default_factory=Counter)
+    custom_classes: list = field(default_factory=list)
+    load_error: str = None
+    remeasured_accuracy: float = None
+
+    def count(self, layer):
+        """Layers of class `layer` in the configuration, or its kernels in the
+        weights when those are more (a layer hidden inside a custom one)."""
+        hidden = self.weight_ranks[KERNEL_RANKS[layer]] if layer in KERNEL_RANKS else 0
+        return max(self.layer_counts[layer], hidden)
+
+
+def inspect_model(path, x, y, inputs_scaled):
+    """Reports on the model saved at `path`; measures its accuracy on (x, y),
+    given as stored (uint8 pixels), scaled to [0, 1] when `inputs_scaled`."""
+    report = ModelReport()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+            # The compile config (losses, metrics) is not the architecture, and is never loaded.
+            walk_config({key: value for key, value in config.items() if key != "compile_config"}, report)
+            if "model.weights.h5" in archive.namelist():
+                count_weight_ranks(archive, report)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        report.load_error = f"the saved model file is unreadable ({error})"
+        return report
+    if report.custom_classes:
+        report.load_error = ("it uses custom classes the grader cannot verify (" + ", ".join(report.custom_classes)
+                             + "); build the model from built-in Keras layers")
+        return report
+    measure_accuracy(path, x, y, inputs_scaled, report)
+    return report
+
+
+def walk_config(node, report):
+    """Counts every layer class in a Keras config tree, nested models included."""
+    if isinstance(node, dict):
+        if "class_name" in node and "config" in node:
+            report.layer_counts[node["class_name"]] += 1
+            module = str(node.get("module") or "keras")
+            if not module.startswith("keras") and node["class_name"] not in report.custom_classes:
+                report.custom_classes.append(node["class_name"])
+        for value in node.values():
+            walk_config(value, report)
+    elif isinstance(node, list):
+        for value in node:
+            walk_config(value, report)
+
+
+def count_weight_ranks(archive, report):
+    import h5py
+
+    def visit(_, item):
+        if isinstance(item, h5py.Dataset):
+            report.weight_ranks[item.ndim] += 1
+
+    with archive.open("model.weights.h5") as handle, h5py.File(handle, "r") as weights:
+        if "layers" in weights:  # not "optimizer": its slots mirror every kernel
+            weights["layers"].visititems(visit)
+
+
+def measure_accuracy(path, x, y, inputs_scaled, report):
+    import keras
+    import numpy as np
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        images = x.reshape((-1,) + tuple(model.input_shape[1:])).astype("float32")
+        scores = model.predict(images / 255.0 if inputs_scaled else images, batch_size=1024, verbose=0)
+        report.remeasured_accuracy = float(np.mean(np.argmax(scores, axis=-1) == y))
+    except Exception as error:  # whatever the file holds, the verdict is "could not be measured"
+        report.load_error = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"

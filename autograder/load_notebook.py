@@ -1,0 +1,78 @@
+"""Stage 1: read a submitted notebook and pick out the code the grader runs.
+
+The grader runs the notebook's provided (locked) cells and its answer cells, in
+order, then calls the graded function itself. Cells a student added, and the
+cell where the student trains for their own look, are not run: grading trains
+exactly once.
+
+Example:
+
+    >>> from autograder.load_notebook import load_submission
+    >>> submission = load_submission("solutions/mnist_conv.ipynb")
+    >>> submission.assignment, len(submission.cells)
+    ('mnist_conv', 2)
+"""
+
+import os
+from dataclasses import dataclass
+
+import nbformat
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded as handed in; the message says why."""
+
+
+@dataclass
+class Submission:
+    name: str
+    notebook: object
+    cells: list  # sources of the code cells to run, in order
+    answer_source: str  # the student's answer cells, for recognising known mistakes
+
+    @property
+    def assignment(self):
+        metadata = self.notebook.metadata.get("autograder", {})
+        return metadata.get("assignment") or os.path.splitext(os.path.basename(self.name))[0]
+
+
+def read_notebook(path):
+    """The notebook at `path`, or a SubmissionError that says what is wrong with it."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise SubmissionError(f"cannot read {path}: {error.strerror}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SubmissionError(f"the notebook is not UTF-8 text (bad byte at offset {error.start}); "
+                              "save it again from JupyterLab")
+    try:
+        return nbformat.reads(text, as_version=4)
+    except Exception as error:  # nbformat raises several types for broken JSON
+        raise SubmissionError(f"the file is not a valid notebook ({str(error).splitlines()[0][:200]}); "
+                              "save it again from JupyterLab or start from the released notebook")
+
+
+def graded_cells(notebook):
+    """Code cells nbgrader marks as provided (locked) or as answers, not grade cells."""
+    cells = []
+    for cell in notebook.cells:
+        marks = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and not marks.get("grade") and (marks.get("locked") or marks.get("solution")):
+            cells.append(cell)
+    return cells
+
+
+def load_submission(source, name=None):
+    """A Submission from a notebook path or an nbformat NotebookNode."""
+    is_path = isinstance(source, (str, os.PathLike))
+    notebook = read_notebook(source) if is_path else source
+    cells = graded_cells(notebook)
+    if not any(cell.metadata.nbgrader.get("solution") for cell in cells):
+        raise SubmissionError("the notebook has no answer cells (their nbgrader metadata is gone); "
+                              "copy your code into a fresh copy of the released notebook")
+    answers = [cell.source for cell in cells if cell.metadata.nbgrader.get("solution")]
+    name = name or (str(source) if is_path else "notebook.ipynb")
+    return Submission(name, notebook, [cell.source for cell in cells], "\n".join(answers))

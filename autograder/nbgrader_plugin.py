@@ -1,0 +1,51 @@
+"""nbgrader integration: grade a submission with the autograder during `nbgrader autograde`.
+
+`GradeWithAutograder` takes the place of nbgrader's `Execute` preprocessor (see
+`nbgrader_config.py`). Instead of running the notebook in a kernel with the
+instructor's rights (where the student's own training cell and the hidden tests
+would each train the model), it runs the grading pipeline once and writes each
+check's verdict into the grade cell whose `grade_id` is the check's name:
+points as the cell's result when it passed, an error with the reason when it
+did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
+crash or a timeout is a 0 with its reason, never "needs autograding".
+
+Example (nbgrader_config.py):
+
+    c.Autograde.autograde_preprocessors = [
+        "autograder.nbgrader_plugin.GradeWithAutograder", ...]
+"""
+
+from nbformat.v4 import new_output
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from .pipeline import Grader
+
+
+class GradeWithAutograder(NbGraderPreprocessor):
+    """Grades the notebook through the autograder and fills in its grade cells."""
+
+    def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {})
+        name = f"{info.get('student', 'student')}/{info.get('notebook', 'notebook')}.ipynb"
+        result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
+        self.log.info("%s: %s, %g/%g", name, result.status, result.score, result.max_score)
+        checks = {check.name: check for check in result.checks}
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("grade"):
+                cell.outputs = verdict_outputs(checks.get(grade_id), grade_id)
+        return nb, resources
+
+
+def verdict_outputs(check, grade_id):
+    """What nbgrader scores: an error for 0 points, else the points as the result."""
+    if check is None:
+        return [error_output(f"The autograder has no check named {grade_id!r}; ask your instructor.")]
+    if not check.passed:
+        return [error_output(check.message)]
+    return [new_output("stream", name="stdout", text=f"Passed: {check.message}\n"),
+            new_output("execute_result", data={"text/plain": f"{check.points:g}"}, execution_count=None)]
+
+
+def error_output(message):
+    return new_output("error", ename="CheckFailed", evalue=message, traceback=[f"CheckFailed: {message}"])

@@ -1,0 +1,67 @@
+"""The grading pipeline, one stage per module:
+
+    load_notebook -> run_in_isolation -> collect_evidence -> checks -> score
+
+`Grader` wires the stages together and carries their configuration (from
+`nbgrader_config.py`). The command line and the nbgrader preprocessor both
+call `Grader.grade`.
+
+Example:
+
+    >>> from autograder.pipeline import Grader
+    >>> result = Grader().grade("solutions/mnist_conv.ipynb", profile="quick")  # doctest: +SKIP
+    >>> result.status, result.score, result.max_score  # doctest: +SKIP
+    ('graded', 8.0, 8.0)
+"""
+
+import os
+import tempfile
+
+from traitlets import Unicode
+from traitlets.config import LoggingConfigurable
+
+from .collect_evidence import collect_evidence
+from .load_notebook import SubmissionError, load_submission
+from .run_in_isolation import GraderError, RunInIsolation
+from .score import failed_result, score
+from .spec import UnknownAssignment, load_spec
+
+
+class Grader(LoggingConfigurable):
+    """Grades one notebook: the whole pipeline, configured."""
+
+    profile = Unicode(
+        "full",
+        help="Data profile used when none is asked for: 'full' is the exercise as written, 'quick' a small "
+        "fixed subset for CI and CPU demos (see each assignment's spec).",
+    ).tag(config=True)
+
+    def grade(self, source, assignment=None, profile=None, name=None):
+        """A GradeResult for `source` (a path or an nbformat notebook).
+
+        Raises GraderError, DataError or UnknownAssignment only when the grader
+        itself cannot run; anything wrong with the submission is in the result.
+        """
+        try:
+            submission = load_submission(source, name=name)
+        except SubmissionError as error:
+            return failed_result(load_spec(assignment or stem(source, name)), "error", str(error))
+        spec = load_spec(assignment or submission.assignment)
+        chosen = spec.profile(profile or self.profile)
+        dataset = spec.dataset(parent=self)
+        with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
+            data_file = dataset.write_training_subset(os.path.join(workdir, "train.npz"), chosen.train_images)
+            self.log.info("Grading %s (%s profile, %s)", submission.name, chosen.name, chosen.description)
+            run = RunInIsolation(parent=self).run(submission, spec, chosen.name, data_file, workdir)
+            evidence = collect_evidence(run, submission, dataset.training_set(chosen.train_images))
+            if not (evidence.started or run.timed_out):
+                raise GraderError(f"the grading run did not start (exit status {run.exit_code}):\n{run.log_tail}")
+            return score(spec, evidence)
+
+
+def stem(source, name):
+    """The assignment a notebook's file name suggests, when its metadata is unreadable."""
+    path = name or (source if isinstance(source, (str, os.PathLike)) else "")
+    if not path:
+        raise UnknownAssignment("cannot tell which assignment this notebook is; pass --assignment")
+    return os.path.splitext(os.path.basename(path))[0]

@@ -1,0 +1,154 @@
+"""Stage 2: run the student's code in a separate, sandboxed process.
+
+The run gets the runner script, a job description, the profile's training
+data and a private output folder; it leaves an event log and the trained model
+there. Limits: wall time (by profile), size of files written, size of recorded
+output. Whatever happens inside, this stage returns a `RunOutcome`; it raises
+only when the grader itself cannot start the run.
+
+Example:
+
+    >>> from autograder.run_in_isolation import RunInIsolation
+    >>> outcome = RunInIsolation().run(submission, spec, "quick", "train.npz", workdir)  # doctest: +SKIP
+    >>> outcome.exit_code, outcome.timed_out  # doctest: +SKIP
+    (0, False)
+"""
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+from traitlets import Dict, Enum, Integer
+from traitlets.config import LoggingConfigurable
+
+from . import runner
+from .sandbox import JOB_DIR, OUT_DIR, bwrap_command
+
+LOG_TAIL_BYTES = 20_000
+
+
+class GraderError(Exception):
+    """The grader itself could not run (not the student's fault)."""
+
+
+@dataclass
+class RunOutcome:
+    out_dir: str
+    exit_code: int
+    timed_out: bool
+    limit_s: float
+    wall_s: float
+    log_tail: str
+    sandbox: str
+    killed_reason: str = None
+
+
+class RunInIsolation(LoggingConfigurable):
+    """Runs a submission's code in a bubblewrap sandbox with limits."""
+
+    sandbox = Enum(
+        ["bwrap", "none"], "bwrap",
+        help="How student code is isolated: 'bwrap' (bubblewrap: no network, read-only system, no view of the "
+        "course) or 'none' (runs as the grader's user, seeing what it sees; only for trusted code).",
+    ).tag(config=True)
+
+    time_limit = Dict(
+        {"quick": 900, "full": 5400},
+        help="Wall-clock seconds a run may take, by profile; longer runs are stopped and graded as timed out.",
+    ).tag(config=True)
+
+    file_size_limit = Integer(
+        512 * 2**20, help="Largest file (bytes) student code may write, the saved model included."
+    ).tag(config=True)
+
+    output_limit = Integer(
+        1_000_000, help="Characters of printed output recorded as evidence; the rest is dropped."
+    ).tag(config=True)
+
+    seed = Integer(0, help="Random seed set before student code runs, so re-grading is repeatable.").tag(config=True)
+
+    def run(self, submission, spec, profile, data_file, workdir):
+        job_dir, out_dir = self._prepare(submission, spec, data_file, workdir)
+        command, env = self._command(spec, job_dir, out_dir)
+        limit = self.time_limit.get(profile, max(self.time_limit.values()))
+        started = time.monotonic()
+        try:
+            process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=self._limits)
+        except OSError as error:
+            raise GraderError(f"cannot start the grading run ({error})")
+        tail = TailReader(process.stdout)
+        timed_out = wait_or_kill(process, limit)
+        tail.join()
+        return RunOutcome(out_dir, process.returncode, timed_out, limit, time.monotonic() - started,
+                          tail.text(), self.sandbox)
+
+    def _prepare(self, submission, spec, data_file, workdir):
+        job_dir, out_dir = os.path.join(workdir, "job"), os.path.join(workdir, "out")
+        os.makedirs(job_dir)
+        os.makedirs(out_dir)
+        shutil.copy(runner.__file__, os.path.join(job_dir, "runner.py"))
+        shutil.copy(data_file, os.path.join(job_dir, "train.npz"))
+        job = {"cells": submission.cells, "entry_point": spec.entry_point, "seed": self.seed,
+               "output_limit": self.output_limit}
+        with open(os.path.join(job_dir, "job.json"), "w", encoding="utf-8") as handle:
+            json.dump(job, handle)
+        return job_dir, out_dir
+
+    def _command(self, spec, job_dir, out_dir):
+        inside_job, inside_out = (JOB_DIR, OUT_DIR) if self.sandbox == "bwrap" else (job_dir, out_dir)
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": "/tmp" if self.sandbox == "bwrap" else out_dir,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            # Several gradings share one GPU: take memory as needed, not all of it up front.
+            "TF_FORCE_GPU_ALLOW_GROWTH": "true",
+            "NBGRADER_EXECUTION": "autograde",
+            spec.data_env: os.path.join(inside_job, "train.npz"),
+        }
+        env.update({key: os.environ[key] for key in ("CUDA_VISIBLE_DEVICES", "KERAS_BACKEND") if key in os.environ})
+        command = [sys.executable, os.path.join(inside_job, "runner.py"), os.path.join(inside_job, "job.json"),
+                   inside_out]
+        if self.sandbox == "bwrap":
+            command = bwrap_command(job_dir, out_dir, command)
+        return command, env
+
+    def _limits(self):
+        """Runs in the child before exec: limits no student code can lift."""
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_size_limit, self.file_size_limit))
+
+
+def wait_or_kill(process, limit):
+    """Waits up to `limit` seconds; then kills the whole process group. True if it had to."""
+    try:
+        process.wait(timeout=limit)
+        return False
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        return True
+
+
+class TailReader(threading.Thread):
+    """Drains a pipe so the child never blocks on it, keeping only the last bytes."""
+
+    def __init__(self, pipe):
+        super().__init__(daemon=True)
+        self._pipe, self._tail = pipe, b""
+        self.start()
+
+    def run(self):
+        for chunk in iter(lambda: self._pipe.read(65536), b""):
+            self._tail = (self._tail + chunk)[-LOG_TAIL_BYTES:]
+
+    def text(self):
+        return self._tail.decode("utf-8", errors="replace")

@@ -1,0 +1,222 @@
+"""The only grader code that runs inside the sandbox, next to the student's code.
+
+It executes a submission's cells, calls the graded function and records what
+happened as evidence for the trusted side: every `fit` call (its input and the
+metrics Keras computed each epoch, read by the grader's own callback before any
+student callback runs), every line printed with the epoch it was printed in,
+exceptions, and the trained model saved in the `.keras` format.
+
+This file is copied into the sandbox alone, so it imports nothing from the
+`autograder` package. Nothing it writes is trusted blindly: the trusted side
+re-measures the saved model and cross-checks the records.
+
+Usage (the isolation stage runs it; there is no reason to run it by hand):
+
+    python runner.py JOB.json OUT_DIR
+"""
+
+import inspect
+import json
+import os
+import sys
+import traceback
+
+EVENTS_FILE = "events.jsonl"
+MODEL_FILE = "model.keras"
+
+
+class EventLog:
+    """Appends one JSON object a line, flushed at once so that a crash or a
+    kill keeps everything recorded so far. Printed text is capped."""
+
+    def __init__(self, path, output_limit):
+        self._file = open(path, "a", encoding="utf-8")
+        self._output_left = output_limit
+
+    def write(self, event, **fields):
+        self._file.write(json.dumps({"event": event, **fields}, default=repr) + "\n")
+        self._file.flush()
+
+    def output(self, text, **fields):
+        if self._output_left <= 0:
+            return
+        text = text[: self._output_left]
+        self._output_left -= len(text)
+        self.write("output", text=text, **fields)
+        if self._output_left <= 0:
+            self.write("output_truncated")
+
+
+class TrainingState:
+    """Where training is: which `fit` call and which epoch, for tagging output."""
+
+    def __init__(self):
+        self.fit_index = None
+        self.epoch = None
+        self.fit_count = 0
+
+
+class TaggedStream:
+    """Stands in for sys.stdout/sys.stderr: passes text through and records it
+    with the fit call and epoch it was written in."""
+
+    def __init__(self, stream, name, log, state):
+        self._stream, self._name, self._log, self._state = stream, name, log, state
+
+    def write(self, text):
+        self._log.output(text, stream=self._name, fit=self._state.fit_index, epoch=self._state.epoch)
+        return self._stream.write(text)
+
+    def flush(self):
+        self._stream.flush()
+
+    def isatty(self):
+        return False
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def numeric_logs(logs):
+    """The float values of a Keras logs dict (tensors and numpy scalars included)."""
+    values = {}
+    for key, value in (logs or {}).items():
+        try:
+            values[str(key)] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return values
+
+
+def array_summary(x):
+    """Shape, dtype and value range of a fit input, to diagnose preprocessing."""
+    try:
+        import numpy as np
+
+        array = np.asarray(x)
+        return {"shape": list(array.shape), "dtype": str(array.dtype),
+                "min": float(array.min()), "max": float(array.max())}
+    except Exception as error:  # a dataset or generator: describe what we can
+        return {"type": type(x).__name__, "error": str(error)[:200]}
+
+
+def make_recorder(keras, log, state):
+    """The grader's callback: first in the list, so it reads each epoch's logs
+    before a student callback could change them."""
+
+    class EvidenceRecorder(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            state.epoch = epoch
+
+        def on_epoch_end(self, epoch, logs=None):
+            log.write("epoch_end", fit=state.fit_index, epoch=epoch, logs=numeric_logs(logs))
+
+    return EvidenceRecorder()
+
+
+def install_fit_hook(keras, log, state, out_dir):
+    """Wraps `keras.Model.fit` so every training run is recorded and its model
+    saved as soon as `fit` returns, before student code runs again."""
+    original_fit = keras.Model.fit
+    signature = inspect.signature(original_fit)
+
+    def recorded_fit(model, *args, **kwargs):
+        bound = signature.bind(model, *args, **kwargs)
+        arguments = bound.arguments
+        student_callbacks = list(arguments.get("callbacks") or [])
+        arguments["callbacks"] = [make_recorder(keras, log, state)] + student_callbacks
+        state.fit_index, state.epoch = state.fit_count, None
+        state.fit_count += 1
+        log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
+                  epochs=arguments.get("epochs", 1), callbacks=[type(c).__name__ for c in student_callbacks])
+        try:
+            return original_fit(*bound.args, **bound.kwargs)
+        finally:
+            log.write("fit_end", fit=state.fit_index, stop_training=bool(getattr(model, "stop_training", False)))
+            state.fit_index, state.epoch = None, None
+            save_model(model, log, out_dir)
+
+    keras.Model.fit = recorded_fit
+
+
+def save_model(model, log, out_dir):
+    try:
+        model.save(os.path.join(out_dir, MODEL_FILE))
+        log.write("model_saved")
+    except Exception as error:
+        log.write("model_save_failed", error=f"{type(error).__name__}: {error}"[:500])
+
+
+class NoShell:
+    """Enough of IPython's shell for cells with magics (`%matplotlib inline`,
+    `!pip ...`) to run: magics and shell escapes do nothing here."""
+
+    def run_line_magic(self, *args, **kwargs):
+        return None
+
+    run_cell_magic = system = getoutput = run_line_magic
+
+
+def python_source(cell_source):
+    """Turns IPython syntax (magics, `!` commands) into plain Python."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return cell_source
+    return TransformerManager().transform_cell(cell_source)
+
+
+def record_exception(log, where, error):
+    log.write("exception", where=where, type=type(error).__name__, message=str(error)[:2000],
+              traceback="".join(traceback.format_exception(error))[-4000:])
+
+
+def run_submission(job, log):
+    """Executes the cells, then calls the graded function once."""
+    namespace = {"__name__": "__main__", "get_ipython": NoShell}
+    for index, source in enumerate(job["cells"]):
+        try:
+            exec(compile(python_source(source), f"<cell {index + 1}>", "exec"), namespace)
+        except BaseException as error:  # SystemExit too: it is the student's, not ours
+            record_exception(log, f"cell {index + 1}", error)
+            return
+    entry_point = namespace.get(job["entry_point"])
+    if not callable(entry_point):
+        log.write("missing_entry_point", name=job["entry_point"])
+        return
+    try:
+        returned = entry_point()
+    except BaseException as error:
+        record_exception(log, job["entry_point"], error)
+        return
+    log.write("returned", value=repr(returned)[:500])
+
+
+def describe_device(keras):
+    try:
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        return {"backend": keras.backend.backend(), "gpus": [gpu.name for gpu in gpus]}
+    except Exception as error:
+        return {"backend": keras.backend.backend(), "error": str(error)[:200]}
+
+
+def main(job_path, out_dir):
+    with open(job_path, encoding="utf-8") as handle:
+        job = json.load(handle)
+    log = EventLog(os.path.join(out_dir, EVENTS_FILE), job["output_limit"])
+    state = TrainingState()
+    sys.stdout = TaggedStream(sys.stdout, "stdout", log, state)
+    sys.stderr = TaggedStream(sys.stderr, "stderr", log, state)
+    import keras
+
+    keras.utils.set_random_seed(job["seed"])
+    install_fit_hook(keras, log, state, out_dir)
+    log.write("start", device=describe_device(keras))
+    run_submission(job, log)
+    log.write("done")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,74 @@
+"""Stage 5: run the checks on the evidence, add hints, total the score.
+
+`GradeResult.to_json()` is the contract other tools build on:
+
+    {"status": "graded"|"error"|"timeout", "score": float, "max_score": float,
+     "epochs_run": int|null, "final_accuracy": float|null,
+     "checks": [{"name", "passed", "points", "max_points", "message"}]}
+
+Example:
+
+    >>> from autograder.score import failed_result
+    >>> from autograder.spec import load_spec
+    >>> failed_result(load_spec("mnist_conv"), "error", "not a notebook").score
+    0.0
+"""
+
+from dataclasses import asdict, dataclass
+
+from .checks.pitfalls import hints_for
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    points: float
+    max_points: float
+    message: str
+
+
+@dataclass
+class GradeResult:
+    status: str
+    score: float
+    max_score: float
+    epochs_run: int
+    final_accuracy: float
+    checks: list
+
+    def to_json(self):
+        return asdict(self)
+
+
+def run_checks(spec, evidence):
+    hints = hints_for(spec.pitfalls, evidence)
+    results = []
+    for check in spec.checks:
+        outcome = check.evaluate(evidence)
+        message = " ".join([outcome.message] + ([] if outcome.passed else hints.get(check.name, [])))
+        results.append(CheckResult(check.name, outcome.passed, float(check.points if outcome.passed else 0),
+                                   float(check.points), message))
+    return results
+
+
+def run_status(evidence):
+    if evidence.run.timed_out:
+        return "timeout"
+    if evidence.finished or evidence.exception or evidence.missing_entry_point:
+        return "graded"
+    return "error"  # the process died without a word: killed, or os._exit
+
+
+def score(spec, evidence):
+    checks = run_checks(spec, evidence)
+    final = evidence.epochs[-1].accuracy if evidence.epochs else None
+    return GradeResult(run_status(evidence), sum(c.points for c in checks), spec.max_score,
+                       len(evidence.epochs) if evidence.epochs else None, final, checks)
+
+
+def failed_result(spec, status, reason):
+    """Every check at 0, each saying why nothing could be graded."""
+    checks = [CheckResult(check.name, False, 0.0, float(check.points), f"Not graded: {reason}.")
+              for check in spec.checks]
+    return GradeResult(status, 0.0, spec.max_score, None, None, checks)

@@ -1,0 +1,63 @@
+"""What a grading spec declares: how to run an assignment and what to check.
+
+A new assignment is a source notebook plus a module in
+`autograder/assignments/` that defines `SPEC`; nothing in the grading core
+changes.
+
+Example:
+
+    >>> from autograder.spec import load_spec
+    >>> spec = load_spec("mnist_conv")
+    >>> [check.name for check in spec.checks][:2]
+    ['single_conv2d', 'single_maxpooling2d']
+"""
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+
+from . import assignments
+
+
+class UnknownAssignment(Exception):
+    """No grading spec has this assignment's name."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much data a grading run uses: `train_images` first images (None: all)."""
+
+    name: str
+    train_images: int = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class GradingSpec:
+    assignment: str
+    entry_point: str  # the function the grader calls once, after running the cells
+    dataset: type  # a Configurable with training_set() and write_training_subset()
+    data_env: str  # environment variable through which the notebook finds its data
+    checks: tuple
+    profiles: dict
+    pitfalls: tuple = field(default=())
+
+    @property
+    def max_score(self):
+        return float(sum(check.points for check in self.checks))
+
+    def profile(self, name):
+        if name not in self.profiles:
+            raise UnknownAssignment(f"{self.assignment} has no profile {name!r}; choose one of {sorted(self.profiles)}")
+        return self.profiles[name]
+
+
+def known_assignments():
+    return sorted(module.name for module in pkgutil.iter_modules(assignments.__path__))
+
+
+def load_spec(assignment):
+    """The SPEC of `autograder/assignments/<assignment>.py`."""
+    if assignment not in known_assignments():
+        raise UnknownAssignment(f"no grading spec for assignment {assignment!r}; known: {', '.join(known_assignments())}")
+    return importlib.import_module(f"{assignments.__name__}.{assignment}").SPEC
