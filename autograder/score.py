@@ -46,7 +46,8 @@ def run_checks(spec, evidence):
     results = []
     for check in spec.checks:
         outcome = check.evaluate(evidence)
-        message = " ".join([outcome.message] + ([] if outcome.passed else hints.get(check.name, [])))
+        # A hint explains a failure, or warns of a habit that happened to work this time.
+        message = " ".join([outcome.message] + hints.get(check.name, []))
         results.append(CheckResult(check.name, outcome.passed, float(check.points if outcome.passed else 0),
                                    float(check.points), message))
     return results

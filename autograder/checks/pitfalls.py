@@ -1,8 +1,8 @@
 """Known mistakes, recognised from the evidence, turned into targeted hints.
 
 A pitfall never changes a score: it adds one sentence to the messages of the
-checks it explains, so a student learns what to change rather than only that
-something failed.
+checks it concerns, so a student learns what to change rather than only that
+something failed (or, when Keras forgave the mistake, that it is one).
 
 Example:
 

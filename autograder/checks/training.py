@@ -23,29 +23,38 @@ def no_training(evidence):
 
 @dataclass(frozen=True)
 class ReachesTarget(Check):
-    """The last epoch's accuracy reaches `target`, and the saved model confirms it
-    within `tolerance` when the grader measures it again on its own data."""
+    """An epoch's accuracy reaches `target`, and the saved model confirms it:
+    measured again by the grader on its own data, it scores at least
+    `target - tolerance`. The logged figure is a running mean over an epoch in
+    which the weights keep changing: on the quick profile the final model has
+    measured up to half a point below it (0.9923 after a logged 0.9977), so
+    the tolerance is one point; a model whose metric was forged, or that was
+    never trained, measures far lower."""
 
     target: float = 0.998
-    tolerance: float = 0.005
+    tolerance: float = 0.01
     expects: str = field(default="training accuracy reaches the target")
 
     def evaluate(self, evidence):
         if not evidence.epochs:
             return no_training(evidence)
-        final = evidence.epochs[-1].accuracy
-        if final is None:
-            return Outcome(False, "", "The training logs have no `accuracy` metric: compile with metrics=['accuracy'].")
-        if final < self.target:
-            return Outcome(False, "", f"Training ended at accuracy {final:.4f}, below the target {self.target}.")
+        first = evidence.first_epoch_reaching(self.target)
+        if first is None:
+            best = max((e.accuracy for e in evidence.epochs if e.accuracy is not None), default=None)
+            if best is None:
+                return Outcome(False, "", "The training logs have no `accuracy` metric: "
+                               "compile with metrics=['accuracy'].")
+            return Outcome(False, "", f"Training accuracy peaked at {best:.4f}, below the target {self.target}.")
         measured = evidence.model.remeasured_accuracy if evidence.model else None
         if measured is None:
             return Outcome(False, "", f"The trained model could not be measured again: {evidence.model_problem()}.")
+        logged = evidence.epochs[first].accuracy
         return Outcome(
-            measured >= final - self.tolerance,
-            f"Training accuracy reached {final:.4f}; the grader measured {measured:.4f} on the trained model.",
-            f"The training logs say {final:.4f}, but the trained model measures only {measured:.4f} on the "
-            "training data: the recorded accuracy is not the model's.",
+            measured >= self.target - self.tolerance,
+            f"Training accuracy reached {logged:.4f} in epoch {first + 1}; the grader measured "
+            f"{measured:.4f} on the trained model.",
+            f"The training logs say {logged:.4f}, but the trained model measures only {measured:.4f} on the "
+            "training data: the logged accuracy is not the model's.",
         )
 
 
@@ -99,8 +108,8 @@ class StopsAtTarget(Check):
 
 @dataclass(frozen=True)
 class PrintsStopMessage(Check):
-    """`message` is printed during training, in the epoch where training stopped,
-    and that epoch really reached `target` (the message is not a lie)."""
+    """`message` is printed during training, in the epoch where the callback
+    stopped it, once `target` has really been reached (the message is no lie)."""
 
     message: str = ""
     target: float = 0.998
@@ -115,11 +124,15 @@ class PrintsStopMessage(Check):
         if last not in printed:
             return Outcome(False, "", f"The message was printed in epoch {printed[0] + 1}, but training stopped in "
                            f"epoch {last + 1}: print it when your callback stops training.")
-        accuracy = evidence.epochs[last].accuracy
+        if not evidence.stopped_by_callback:
+            return Outcome(False, "", "The message was printed, but training was not stopped: "
+                           "set self.model.stop_training = True where you print it.")
+        first = evidence.first_epoch_reaching(self.target)
         return Outcome(
-            accuracy is not None and accuracy >= self.target,
+            first is not None and first <= last,
             f"Your callback printed \"{self.message}\" in epoch {last + 1}, where it stopped training.",
-            f"The message was printed in epoch {last + 1} while accuracy was only {format_accuracy(accuracy)}.",
+            f"The message was printed in epoch {last + 1} while accuracy was only "
+            f"{format_accuracy(evidence.epochs[last].accuracy)}, below {self.target}.",
         )
 
 

@@ -1,0 +1,77 @@
+"""Shared fixtures: the course's paths, the MNIST copy, and grading as a user does it."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")
+SHARED_MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist.npz")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def mnist_path():
+    """Points the grader at the MNIST copy: $AUTOGRADER_MNIST, else ../shared/data."""
+    path = os.environ.get("AUTOGRADER_MNIST") or os.path.abspath(SHARED_MNIST)
+    if not os.path.exists(path):
+        pytest.exit(f"No MNIST copy at {path}: set AUTOGRADER_MNIST to a mnist.npz (Keras layout).", returncode=1)
+    os.environ["AUTOGRADER_MNIST"] = path
+    return path
+
+
+def run_autograder(*args, cwd=ROOT, env=None):
+    """`python -m autograder ARGS` as a user runs it, from the course folder."""
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=1800)
+
+
+def grade_json(notebook, *extra):
+    """The JSON result of grading `notebook` on the quick profile."""
+    done = run_autograder("grade", str(notebook), "--profile", "quick", "--json", *extra)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def failed_checks(result):
+    return {check["name"] for check in result["checks"] if not check["passed"]}
+
+
+def answer_cell(notebook):
+    return next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def write_variant(path, *replacements, cell=answer_cell):
+    """The reference solution with `(old, new)` replaced in one cell, written to `path`.
+
+    Every `old` must occur: a variant that silently equals the solution would
+    make its test meaningless.
+    """
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    target = cell(notebook)
+    for old, new in replacements:
+        assert old in target.source, f"variant text not found in the solution: {old!r}"
+        target.source = target.source.replace(old, new)
+    nbformat.write(notebook, str(path))
+    return path
+
+
+def callback_body(notebook_source, new_body):
+    """The solution's callback body (between `logs = logs or {}` and the next def) replaced."""
+    match = re.search(r"(        logs = logs or \{\}\n)(.*?)(\n\n\ndef )", notebook_source, re.S)
+    assert match, "callback body not found in the solution"
+    return (match.group(2), new_body)
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A copy of the course folder (config, source, release, autograder-free) to run nbgrader in."""
+    for item in ("nbgrader_config.py", "source", "release"):
+        src = os.path.join(ROOT, item)
+        (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, tmp_path / item)
+    return tmp_path

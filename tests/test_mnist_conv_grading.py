@@ -1,0 +1,99 @@
+"""Grading mnist_conv with `python -m autograder grade`, as tests, CI and instructors run it.
+
+Each wrong submission is the reference solution with one mistake; it must lose
+exactly the checks that mistake breaks, and no others.
+"""
+
+import nbformat
+import pytest
+
+from conftest import SOLUTION, answer_cell, callback_body, failed_checks, grade_json, write_variant
+
+CHECK_NAMES = ["single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit",
+               "stops_at_target", "prints_stop_message"]
+SOLUTION_SOURCE = answer_cell(nbformat.read(SOLUTION, as_version=4)).source
+
+CONV = 'tf.keras.layers.Conv2D(64, (3, 3), activation="relu"),\n'
+POOL = "tf.keras.layers.MaxPooling2D(2, 2),\n"
+CONDITION = "accuracy >= TARGET_ACCURACY"
+PRINT = '            print("\\n" + STOP_MESSAGE)\n'
+STOPS_ONE_EPOCH_LATE = '''        accuracy = logs.get("accuracy")
+        if getattr(self, "reached", False):
+            print(STOP_MESSAGE)
+            self.model.stop_training = True
+        elif accuracy >= TARGET_ACCURACY:
+            self.reached = True'''
+
+WRONG_SUBMISSIONS = {
+    "two_conv2d": ([(CONV, CONV + '        tf.keras.layers.Conv2D(32, (3, 3), activation="relu"),\n')],
+                   {"single_conv2d"}),
+    "no_maxpooling2d": ([(POOL, "")], {"single_maxpooling2d"}),
+    "never_stops": ([(CONDITION, "accuracy > 1.0")], {"stops_at_target", "prints_stop_message"}),
+    "stops_one_epoch_late": ([callback_body(SOLUTION_SOURCE, STOPS_ONE_EPOCH_LATE)], {"stops_at_target"}),
+    "no_stop_message": ([(PRINT, "")], {"prints_stop_message"}),
+    "threshold_0_99": ([(CONDITION, "accuracy >= 0.99")],
+                       {"reaches_target", "stops_at_target", "prints_stop_message"}),
+}
+
+
+def test_reference_solution_gets_full_marks():
+    result = grade_json(SOLUTION)
+    assert result["status"] == "graded"
+    assert [check["name"] for check in result["checks"]] == CHECK_NAMES
+    assert failed_checks(result) == set(), result["checks"]
+    assert result["score"] == result["max_score"] == 8.0
+    assert 1 <= result["epochs_run"] <= 20 and result["final_accuracy"] >= 0.998
+
+
+def test_json_contract_is_exact():
+    result = grade_json(SOLUTION)
+    assert set(result) == {"status", "score", "max_score", "epochs_run", "final_accuracy", "checks"}
+    for check in result["checks"]:
+        assert set(check) == {"name", "passed", "points", "max_points", "message"}
+        assert isinstance(check["points"], float) and isinstance(check["max_points"], float)
+        assert check["message"]
+
+
+@pytest.mark.parametrize("name", sorted(WRONG_SUBMISSIONS))
+def test_wrong_submission_loses_exactly_its_checks(name, tmp_path):
+    replacements, expected_failures = WRONG_SUBMISSIONS[name]
+    result = grade_json(write_variant(tmp_path / f"{name}.ipynb", *replacements))
+    assert result["status"] == "graded"
+    assert failed_checks(result) == expected_failures, result["checks"]
+    lost = sum(check["max_points"] for check in result["checks"] if check["name"] in expected_failures)
+    assert result["score"] == result["max_score"] - lost
+
+
+def test_printing_the_message_and_returning_a_number_earns_nothing(tmp_path):
+    fake = 'print(STOP_MESSAGE)\n    return list(range(7)), 0.9991\n    x_train, y_train = load_training_data()'
+    result = grade_json(write_variant(tmp_path / "fake.ipynb", ("x_train, y_train = load_training_data()", fake)))
+    assert result["score"] == 0.0
+    assert result["epochs_run"] is None and result["final_accuracy"] is None
+    assert "No training was recorded" in next(c for c in result["checks"] if c["name"] == "reaches_target")["message"]
+
+
+def test_students_own_training_cell_is_not_run(tmp_path):
+    """Grading trains once: the grader calls train_mnist_conv() itself, never the student's call cell."""
+    def call_cell(notebook):
+        return next(cell for cell in notebook.cells if "epochs, accuracy = train_mnist_conv()" in cell.source)
+
+    trap = ("epochs, accuracy = train_mnist_conv()", 'raise RuntimeError("the grader ran the call cell")')
+    result = grade_json(write_variant(tmp_path / "trap.ipynb", trap, cell=call_cell))
+    assert result["score"] == result["max_score"], result["checks"]
+
+
+@pytest.mark.parametrize("mistake, replacement, check, hint", [
+    ("legacy_acc_key", ('logs.get("accuracy", logs.get("acc"))', 'logs.get("acc")'), "stops_at_target",
+     "logs.get('acc') returns None"),
+    ("stop_outside_if", ("            self.model.stop_training = True", "        self.model.stop_training = True"),
+     "stops_at_target", "must sit inside the `if`"),
+    # Keras 3 adds the missing channel axis itself: the model still trains, the feedback still says it.
+    ("input_not_reshaped", ("x_train = x_train.reshape(-1, 28, 28, 1) / 255.0", "x_train = x_train / 255.0"),
+     "reaches_target", "reshape with x_train.reshape(-1, 28, 28, 1)"),
+    ("pixels_not_scaled", ("x_train = x_train.reshape(-1, 28, 28, 1) / 255.0", "x_train = x_train.reshape(-1, 28, 28, 1)"),
+     "reaches_target", "scale them to [0, 1]"),
+])
+def test_known_pitfalls_get_targeted_feedback(mistake, replacement, check, hint, tmp_path):
+    result = grade_json(write_variant(tmp_path / f"{mistake}.ipynb", replacement))
+    message = next(c["message"] for c in result["checks"] if c["name"] == check)
+    assert hint in message, result["checks"]
