@@ -21,6 +21,8 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 # one training run, sandboxed, no 30 s cell timeout, a score for every check.
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_plugin.GradeWithAutograder",
+    # nbgrader restores hidden tests into the autograded notebook, whence feedback is made: strip them.
+    "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

@@ -33,7 +33,8 @@ class LayerCount(Check):
     def evaluate(self, evidence):
         model = evidence.model
         if model is None:
-            return Outcome(False, "", f"No trained model was saved, so its {self.layer} layers could not be counted.")
+            return Outcome(False, "", f"No model was saved{evidence.reason_suffix()}, so its {self.layer} "
+                           "layers could not be counted.")
         found = model.count(self.layer)
         return Outcome(
             found == self.expected,

@@ -31,9 +31,12 @@ def _raised_in_callback_on_none(evidence):
 
 
 def _reads_legacy_acc_key(evidence):
-    reads_acc = re.search(r"""logs\s*(\.get\(|\[)\s*['"]acc['"]""", evidence.submission_source)
-    has_acc = any("acc" in epoch.logs for epoch in evidence.epochs)
-    return bool(reads_acc) and not has_acc and (_raised_in_callback_on_none(evidence) or not evidence.stopped_by_callback)
+    """Reads logs['acc'] with no 'accuracy' fallback, and that went wrong."""
+    source = evidence.submission_source
+    reads_acc = re.search(r"""logs\s*(\.get\(|\[)\s*['"]acc['"]""", source)
+    reads_accuracy = re.search(r"""['"]accuracy['"]""", source)
+    went_wrong = _raised_in_callback_on_none(evidence) or (evidence.epochs and not evidence.stopped_by_callback)
+    return bool(reads_acc and not reads_accuracy and went_wrong)
 
 
 def _input_not_reshaped(evidence):

@@ -116,6 +116,8 @@ class PrintsStopMessage(Check):
     expects: str = field(default="the callback prints the stop message when it stops training")
 
     def evaluate(self, evidence):
+        if not evidence.epochs:
+            return no_training(evidence)
         printed = evidence.epochs_printing(self.message)
         if not printed:
             where = " outside training, not by your callback" if evidence.printed_outside_training(self.message) else ""

@@ -1,0 +1,46 @@
+# The two commands of the README:
+#   make demo   installs everything, then releases mnist_conv, hands in the reference
+#               solution as a demo student, autogrades it and prints the score table;
+#   make test   installs everything, then runs the tests (what CI runs).
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+# MNIST for grading: $AUTOGRADER_MNIST if set, else ../shared/data/mnist.npz if present,
+# else the Keras cache (see README, "Data").
+SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
+AUTOGRADER_MNIST ?= $(if $(wildcard $(SHARED_MNIST)),$(SHARED_MNIST),$(HOME)/.keras/datasets/mnist.npz)
+export AUTOGRADER_MNIST
+
+DEMO_STUDENT := demo_student
+DEMO_DIR     := submitted/$(DEMO_STUDENT)/mnist_conv
+
+.PHONY: demo test install sandbox-tool
+
+demo: install
+	nbgrader generate_assignment mnist_conv --force
+	nbgrader db student add $(DEMO_STUDENT) --first-name Demo --last-name Student
+	rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	cp solutions/mnist_conv.ipynb $(DEMO_DIR)/
+	date -u '+%Y-%m-%d %H:%M:%S.000000 UTC' > $(DEMO_DIR)/timestamp.txt
+	nbgrader autograde mnist_conv --student $(DEMO_STUDENT) --force
+	$(PYTHON) -m autograder scores mnist_conv
+
+test: install
+	$(PYTHON) -m pytest
+
+install: $(VENV)/.installed sandbox-tool
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# bubblewrap isolates student code; Debian/Ubuntu package it.
+sandbox-tool:
+	@command -v bwrap >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
+	  else echo "Install bubblewrap (apt-get install bubblewrap) to sandbox student code." >&2; exit 1; fi; }

@@ -1,0 +1,126 @@
+"""Benchmark: what grading the reference solution costs, against a bare run of
+the same training code.
+
+For each profile it measures, in this one run on this machine:
+  * bare:   the solution's cells and one train_mnist_conv() call in a plain
+            Python process (no grader, no sandbox, no evidence, no re-measuring);
+  * graded: `python -m autograder grade --json` on the same notebook.
+It prints wall time, epochs, seconds per epoch, peak memory (largest process)
+and the graded/bare wall-time ratio, and writes them to bench/results.md.
+
+    python bench/grading_cost.py --profiles quick full
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from autograder.data import MnistData  # noqa: E402
+from autograder.spec import load_spec  # noqa: E402
+
+SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")
+
+
+def measured(command, env):
+    """(wall seconds, peak RSS MiB of its largest process, stdout) of `command`,
+    run under a fresh `--peak-of` parent so no earlier run's peak leaks in."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--peak-of", *command], env=env, capture_output=True,
+                          text=True, cwd=ROOT)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{command} failed:\n{done.stderr[-3000:]}")
+    return wall, int(done.stderr.strip().splitlines()[-1]) / 1024, done.stdout
+
+
+def peak_of(command):
+    """Runs `command`; prints the largest RSS (KiB) among its processes last on stderr."""
+    status = subprocess.run(command).returncode
+    print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+    return status
+
+
+def bare_run(profile):
+    spec = load_spec("mnist_conv")
+    with tempfile.TemporaryDirectory() as workdir:
+        data = MnistData().write_training_subset(os.path.join(workdir, "train.npz"),
+                                                 spec.profile(profile).train_images)
+        env = {**os.environ, spec.data_env: data, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        wall, peak, out = measured([sys.executable, __file__, "--bare-child"], env)
+    return {"wall_s": wall, "peak_mib": peak, "epochs": json.loads(out.splitlines()[-1])["epochs"]}
+
+
+def bare_child():
+    """The solution's code, as a student would run it, one training run."""
+    from autograder.load_notebook import load_submission
+
+    namespace = {"__name__": "__main__"}
+    for source in load_submission(SOLUTION).cells:
+        exec(source, namespace)
+    epochs, _ = namespace["train_mnist_conv"]()
+    print(json.dumps({"epochs": len(epochs)}))
+
+
+def graded_run(profile):
+    command = [sys.executable, "-m", "autograder", "grade", SOLUTION, "--profile", profile, "--json"]
+    wall, peak, out = measured(command, os.environ)
+    result = json.loads(out)
+    return {"wall_s": wall, "peak_mib": peak, "epochs": result["epochs_run"],
+            "score": f"{result['score']:g}/{result['max_score']:g}"}
+
+
+def machine():
+    import tensorflow as tf
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor())
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    gpus = tf.config.list_physical_devices("GPU")
+    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {'GPU: ' + str(gpus) if gpus else 'no GPU'}; "
+            f"Python {platform.python_version()}, TensorFlow {tf.__version__}")
+
+
+def table(rows):
+    lines = ["| profile | run | wall s | epochs | s/epoch | peak MiB | score | graded/bare |",
+             "|---|---|---:|---:|---:|---:|---|---:|"]
+    for profile, bare, graded in rows:
+        for name, run in (("bare", bare), ("graded", graded)):
+            ratio = f"{graded['wall_s'] / bare['wall_s']:.2f}" if name == "graded" else ""
+            lines.append(f"| {profile} | {name} | {run['wall_s']:.1f} | {run['epochs']} | "
+                         f"{run['wall_s'] / run['epochs']:.1f} | {run['peak_mib']:.0f} | {run.get('score', '')} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", nargs="+", default=["quick"], choices=["quick", "full"])
+    parser.add_argument("--bare-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--peak-of", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("--output", default=os.path.join(ROOT, "bench", "results.md"))
+    args = parser.parse_args()
+    if args.bare_child:
+        return bare_child()
+    if args.peak_of:
+        return peak_of(args.peak_of)
+    rows = [(profile, bare_run(profile), graded_run(profile)) for profile in args.profiles]
+    report = (f"# Grading cost of the mnist_conv reference solution\n\nMachine: {machine()}.\n"
+              f"Measured {time.strftime('%Y-%m-%d')} with `python bench/grading_cost.py --profiles "
+              f"{' '.join(args.profiles)}`; each row is one run, bare and graded in the same invocation.\n"
+              "s/epoch divides the whole wall time (start-up included) by the epochs run. Peak MiB is the "
+              "largest single process (the grader's trusted side or the sandboxed run).\n\n" + table(rows) + "\n")
+    print(report)
+    with open(args.output, "w", encoding="utf-8") as handle:
+        handle.write(report)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
