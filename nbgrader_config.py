@@ -44,6 +44,9 @@ c.MnistData.allow_download = False
 # Isolation of student code: 'bwrap' (bubblewrap) or 'none' (trusted code only).
 c.RunInIsolation.sandbox = "bwrap"
 c.RunInIsolation.time_limit = {"quick": 900, "full": 5400}  # seconds of wall time, by profile
+c.RunInIsolation.cpu_time_limit = {"quick": 1800, "full": 21600}  # CPU seconds, all threads, by profile
+c.RunInIsolation.memory_limit = 6 * 2**30  # bytes of host memory (cgroup)
+c.RunInIsolation.process_limit = 512  # processes and threads at once (cgroup)
 c.RunInIsolation.file_size_limit = 512 * 2**20  # bytes, per file written
 c.RunInIsolation.output_limit = 1_000_000  # characters of printed output kept as evidence
 c.RunInIsolation.seed = 0

@@ -14,12 +14,18 @@ Example:
 """
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 
 from .inspect_model import inspect_model
 
 ACCURACY_KEYS = ("accuracy", "acc")
+# How far below the last logged accuracy the re-measured model may fall. The
+# logged figure is a running mean over an epoch in which the weights keep
+# changing: on the quick profile a model that logged 0.9977 measured 0.9923.
+# A forged metric, or a model never trained, measures far lower.
+LOG_TOLERANCE = 0.01
 MAX_EVENTS_BYTES = 50_000_000  # the runner caps output far below this; more is tampering
 
 
@@ -38,7 +44,17 @@ class EpochRecord:
 class FitRecord:
     index: int
     input: dict
+    batch_size: int = None
+    steps_per_epoch: int = None
+    validation_split: float = 0.0
     stop_training: bool = False
+
+    def steps_for_one_epoch(self):
+        """Batches in one epoch over an array input, or None where that is unknown."""
+        if self.steps_per_epoch or not self.input.get("shape"):
+            return self.steps_per_epoch
+        examples = math.ceil(self.input["shape"][0] * (1.0 - (self.validation_split or 0.0)))
+        return math.ceil(examples / (self.batch_size or 32))
 
 
 @dataclass
@@ -81,12 +97,39 @@ class Evidence:
             texts[key] = texts.get(key, "") + str(out.get("text", ""))
         return texts
 
+    def records_contradicted(self):
+        """Why the training records cannot be the model's, or None.
+
+        The records come from the student's process; the saved model is
+        checked here: its measured accuracy, and its optimizer's step count,
+        which must not exceed what the recorded epochs account for.
+        """
+        model, last = self.model, (self.epochs[-1].accuracy if self.epochs else None)
+        measured = model.remeasured_accuracy if model else None
+        if measured is not None and last is not None and measured < last - LOG_TOLERANCE:
+            return (f"the training logs say the accuracy was {last:.4f}, but the grader measured the trained "
+                    f"model at {measured:.4f}: the logged metric is not the model's")
+        accounted = self._recorded_steps()
+        if model and model.optimizer_steps is not None and accounted is not None and model.optimizer_steps > accounted:
+            return (f"the optimizer took {model.optimizer_steps} training steps, more than the {accounted} that the "
+                    "recorded epochs account for")
+        return None
+
+    def _recorded_steps(self):
+        total = 0
+        for fit in self.fits:
+            steps = fit.steps_for_one_epoch()
+            if steps is None:
+                return None
+            total += steps * sum(1 for epoch in self.epochs if epoch.fit == fit.index)
+        return total
+
     def reason_suffix(self):
         """Why the run produced less than it should, as ': ...' (or '')."""
-        if self.run.timed_out:
-            return f": grading stopped your code after {self.run.limit_s:.0f} s, its time limit"
         if self.run.killed_reason:
             return f": your code was stopped because it {self.run.killed_reason}"
+        if self.run.timed_out:
+            return f": grading stopped your code after {self.run.limit_s:.0f} s, its time limit"
         if self.exception:
             return f": your code raised {self.exception['type']} in {self.exception['where']}: {self.exception['message']}"
         if self.missing_entry_point:
@@ -120,7 +163,8 @@ def read_events(path):
 def apply_event(evidence, event):
     kind = event.get("event")
     if kind == "fit_begin":
-        evidence.fits.append(FitRecord(event.get("fit"), event.get("input") or {}))
+        evidence.fits.append(FitRecord(event.get("fit"), event.get("input") or {}, event.get("batch_size"),
+                                       event.get("steps_per_epoch"), event.get("validation_split")))
     elif kind == "fit_end" and evidence.fits:
         evidence.fits[-1].stop_training = bool(event.get("stop_training"))
     elif kind == "epoch_end":

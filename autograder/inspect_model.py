@@ -15,6 +15,7 @@ Example:
 """
 
 import json
+import os
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,6 +31,12 @@ class ModelReport:
     custom_classes: list = field(default_factory=list)
     load_error: str = None
     remeasured_accuracy: float = None
+    optimizer_steps: int = None  # batches the optimizer applied: betrays epochs the records omit
+
+    @property
+    def unverifiable(self):
+        """Layers whose insides the grader cannot see: Lambdas and custom classes."""
+        return (["Lambda"] if self.layer_counts["Lambda"] else []) + self.custom_classes
 
     def count(self, layer):
         """Layers of class `layer` in the configuration, or its kernels in the
@@ -48,7 +55,7 @@ def inspect_model(path, x, y, inputs_scaled):
             # The compile config (losses, metrics) is not the architecture, and is never loaded.
             walk_config({key: value for key, value in config.items() if key != "compile_config"}, report)
             if "model.weights.h5" in archive.namelist():
-                count_weight_ranks(archive, report)
+                read_weights(archive, report)
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         report.load_error = f"the saved model file is unreadable ({error})"
         return report
@@ -75,7 +82,7 @@ def walk_config(node, report):
             walk_config(value, report)
 
 
-def count_weight_ranks(archive, report):
+def read_weights(archive, report):
     import h5py
 
     def visit(_, item):
@@ -85,9 +92,14 @@ def count_weight_ranks(archive, report):
     with archive.open("model.weights.h5") as handle, h5py.File(handle, "r") as weights:
         if "layers" in weights:  # not "optimizer": its slots mirror every kernel
             weights["layers"].visititems(visit)
+        iterations = weights.get("optimizer/vars/0")  # Keras' optimizers keep `iterations` first
+        if isinstance(iterations, h5py.Dataset) and iterations.ndim == 0:
+            report.optimizer_steps = int(iterations[()])
 
 
 def measure_accuracy(path, x, y, inputs_scaled, report):
+    # Gradings share GPUs: this process takes GPU memory as it needs it, not all up front.
+    os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     import keras
     import numpy as np
 

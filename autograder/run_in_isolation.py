@@ -16,7 +16,6 @@ Example:
 
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -29,6 +28,7 @@ from traitlets import Dict, Enum, Integer
 from traitlets.config import LoggingConfigurable
 
 from . import runner
+from .limits import Limits, RunLimiter
 from .sandbox import JOB_DIR, OUT_DIR, bwrap_command
 
 LOG_TAIL_BYTES = 20_000
@@ -48,6 +48,8 @@ class RunOutcome:
     log_tail: str
     sandbox: str
     killed_reason: str = None
+    cpu_s: float = None
+    peak_memory: int = None  # bytes, where the cgroup reports it
 
 
 class RunInIsolation(LoggingConfigurable):
@@ -64,12 +66,26 @@ class RunInIsolation(LoggingConfigurable):
         help="Wall-clock seconds a run may take, by profile; longer runs are stopped and graded as timed out.",
     ).tag(config=True)
 
+    cpu_time_limit = Dict(
+        {"quick": 1800, "full": 21600},
+        help="CPU seconds a run may use (all its threads together), by profile.",
+    ).tag(config=True)
+
+    memory_limit = Integer(
+        6 * 2**30, help="Bytes of memory a run may use (host memory; GPU memory is not counted)."
+    ).tag(config=True)
+
+    process_limit = Integer(
+        512, help="Processes and threads a run may have at once (TensorFlow alone starts dozens of threads)."
+    ).tag(config=True)
+
     file_size_limit = Integer(
         512 * 2**20, help="Largest file (bytes) student code may write, the saved model included."
     ).tag(config=True)
 
     output_limit = Integer(
-        1_000_000, help="Characters of printed output recorded as evidence; the rest is dropped."
+        1_000_000, help="Characters of printed output recorded as evidence in each epoch (and outside "
+        "training); the rest is dropped."
     ).tag(config=True)
 
     seed = Integer(0, help="Random seed set before student code runs, so re-grading is repeatable.").tag(config=True)
@@ -77,18 +93,29 @@ class RunInIsolation(LoggingConfigurable):
     def run(self, submission, spec, profile, data_file, workdir):
         job_dir, out_dir = self._prepare(submission, spec, data_file, workdir)
         command, env = self._command(spec, job_dir, out_dir)
-        limit = self.time_limit.get(profile, max(self.time_limit.values()))
+        limit = by_profile(self.time_limit, profile)
+        limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
+        if not limiter.uses_cgroups:
+            self.log.warning("No cgroup could be made: memory and process limits fall back to rlimits")
         started = time.monotonic()
         try:
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=self._limits)
-        except OSError as error:
+                                       stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limiter.enter)
+        except (OSError, subprocess.SubprocessError) as error:
+            limiter.close()
             raise GraderError(f"cannot start the grading run ({error})")
         tail = TailReader(process.stdout)
-        timed_out = wait_or_kill(process, limit)
-        tail.join()
-        return RunOutcome(out_dir, process.returncode, timed_out, limit, time.monotonic() - started,
-                          tail.text(), self.sandbox)
+        try:
+            timed_out, exit_code, cpu = wait_or_kill(process, limit)
+            tail.join()
+            return RunOutcome(out_dir, exit_code, timed_out, limit, time.monotonic() - started, tail.text(),
+                              self.sandbox, limiter.verdict(exit_code, cpu), cpu, limiter.peak_memory())
+        finally:
+            limiter.close()
+
+    def _limits(self, profile):
+        return Limits(self.memory_limit, self.process_limit, by_profile(self.cpu_time_limit, profile),
+                      self.file_size_limit)
 
     def _prepare(self, submission, spec, data_file, workdir):
         job_dir, out_dir = os.path.join(workdir, "job"), os.path.join(workdir, "out")
@@ -121,21 +148,30 @@ class RunInIsolation(LoggingConfigurable):
             command = bwrap_command(job_dir, out_dir, command)
         return command, env
 
-    def _limits(self):
-        """Runs in the child before exec: limits no student code can lift."""
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (self.file_size_limit, self.file_size_limit))
+def by_profile(values, profile):
+    return values.get(profile, max(values.values()))
 
 
 def wait_or_kill(process, limit):
-    """Waits up to `limit` seconds; then kills the whole process group. True if it had to."""
-    try:
-        process.wait(timeout=limit)
-        return False
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        return True
+    """Waits up to `limit` seconds, then kills the run's process group.
+
+    Returns (timed out, exit code, CPU seconds of the run and all it reaped):
+    os.wait4 reports the CPU of this run alone, even with other gradings
+    running in this process.
+    """
+    deadline, timed_out = time.monotonic() + limit, False
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(process.pid, 0)
+            timed_out = True
+            break
+        time.sleep(0.1)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return timed_out, process.returncode, usage.ru_utime + usage.ru_stime
 
 
 class TailReader(threading.Thread):

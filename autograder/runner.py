@@ -27,24 +27,26 @@ MODEL_FILE = "model.keras"
 
 class EventLog:
     """Appends one JSON object a line, flushed at once so that a crash or a
-    kill keeps everything recorded so far. Printed text is capped."""
+    kill keeps everything recorded so far. Printed text is capped for each
+    epoch (and for the time outside training), so a flood in one place cannot
+    crowd out what was printed in another."""
 
     def __init__(self, path, output_limit):
         self._file = open(path, "a", encoding="utf-8")
-        self._output_left = output_limit
+        self._output_limit = output_limit
+        self._output_used = {}
 
     def write(self, event, **fields):
         self._file.write(json.dumps({"event": event, **fields}, default=repr) + "\n")
         self._file.flush()
 
-    def output(self, text, **fields):
-        if self._output_left <= 0:
+    def output(self, text, fit, epoch, stream):
+        used = self._output_used.get((fit, epoch), 0)
+        if used >= self._output_limit:
             return
-        text = text[: self._output_left]
-        self._output_left -= len(text)
-        self.write("output", text=text, **fields)
-        if self._output_left <= 0:
-            self.write("output_truncated")
+        text = text[: self._output_limit - used]
+        self._output_used[(fit, epoch)] = used + len(text)
+        self.write("output", text=text, fit=fit, epoch=epoch, stream=stream)
 
 
 class TrainingState:
@@ -128,7 +130,10 @@ def install_fit_hook(keras, log, state, out_dir):
         state.fit_index, state.epoch = state.fit_count, None
         state.fit_count += 1
         log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
-                  epochs=arguments.get("epochs", 1), callbacks=[type(c).__name__ for c in student_callbacks])
+                  epochs=arguments.get("epochs", 1), batch_size=arguments.get("batch_size"),
+                  steps_per_epoch=arguments.get("steps_per_epoch"),
+                  validation_split=arguments.get("validation_split", 0.0),
+                  callbacks=[type(c).__name__ for c in student_callbacks])
         try:
             return original_fit(*bound.args, **bound.kwargs)
         finally:

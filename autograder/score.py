@@ -47,15 +47,22 @@ def run_checks(spec, evidence):
     for check in spec.checks:
         outcome = check.evaluate(evidence)
         # A hint explains a failure, or warns of a habit that happened to work this time.
-        message = " ".join([outcome.message] + hints.get(check.name, []))
+        message = " ".join([outcome.message] + hints.get(check.name, []) + unsandboxed_note(evidence))
         results.append(CheckResult(check.name, outcome.passed, float(check.points if outcome.passed else 0),
                                    float(check.points), message))
     return results
 
 
+def unsandboxed_note(evidence):
+    """Said in every check's message when the configuration turned the sandbox off."""
+    return ["(Graded WITHOUT a sandbox: c.RunInIsolation.sandbox = 'none'.)"] if evidence.run.sandbox == "none" else []
+
+
 def run_status(evidence):
     if evidence.run.timed_out:
         return "timeout"
+    if evidence.run.killed_reason:
+        return "error"
     if evidence.finished or evidence.exception or evidence.missing_entry_point:
         return "graded"
     return "error"  # the process died without a word: killed, or os._exit

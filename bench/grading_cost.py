@@ -1,14 +1,16 @@
 """Benchmark: what grading the reference solution costs, against a bare run of
-the same training code.
+the same training code, and what the sandbox adds.
 
 For each profile it measures, in this one run on this machine:
-  * bare:   the solution's cells and one train_mnist_conv() call in a plain
-            Python process (no grader, no sandbox, no evidence, no re-measuring);
-  * graded: `python -m autograder grade --json` on the same notebook.
+  * bare:        the solution's cells and one train_mnist_conv() call in a plain
+                 Python process (no grader, no sandbox, no evidence, no re-measuring);
+  * graded:      `python -m autograder grade --json` on the same notebook;
+  * unsandboxed: the same, with c.RunInIsolation.sandbox = 'none' (with --unsandboxed).
 It prints wall time, epochs, seconds per epoch, peak memory (largest process)
-and the graded/bare wall-time ratio, and writes them to bench/results.md.
+and the wall-time ratios graded/bare and graded/unsandboxed, and writes them
+to bench/results.md.
 
-    python bench/grading_cost.py --profiles quick full
+    python bench/grading_cost.py --profiles quick full --unsandboxed quick
 """
 
 import argparse
@@ -61,8 +63,11 @@ def bare_run(profile):
 
 def bare_child():
     """The solution's code, as a student would run it, one training run."""
+    import keras
+
     from autograder.load_notebook import load_submission
 
+    keras.utils.set_random_seed(0)  # the seed the grader sets (c.RunInIsolation.seed), for the same epochs
     namespace = {"__name__": "__main__"}
     for source in load_submission(SOLUTION).cells:
         exec(source, namespace)
@@ -70,8 +75,9 @@ def bare_child():
     print(json.dumps({"epochs": len(epochs)}))
 
 
-def graded_run(profile):
-    command = [sys.executable, "-m", "autograder", "grade", SOLUTION, "--profile", profile, "--json"]
+def graded_run(profile, config=None):
+    command = [sys.executable, "-m", "autograder", *(["--config", config] if config else []),
+               "grade", SOLUTION, "--profile", profile, "--json"]
     wall, peak, out = measured(command, os.environ)
     result = json.loads(out)
     return {"wall_s": wall, "peak_mib": peak, "epochs": result["epochs_run"],
@@ -89,20 +95,39 @@ def machine():
             f"Python {platform.python_version()}, TensorFlow {tf.__version__}")
 
 
+def unsandboxed_run(profile, workdir):
+    config = os.path.join(workdir, "unsandboxed_config.py")
+    with open(config, "w", encoding="utf-8") as handle:
+        handle.write("c = get_config()\nc.RunInIsolation.sandbox = 'none'\n")
+    return graded_run(profile, config)
+
+
 def table(rows):
-    lines = ["| profile | run | wall s | epochs | s/epoch | peak MiB | score | graded/bare |",
-             "|---|---|---:|---:|---:|---:|---|---:|"]
-    for profile, bare, graded in rows:
-        for name, run in (("bare", bare), ("graded", graded)):
-            ratio = f"{graded['wall_s'] / bare['wall_s']:.2f}" if name == "graded" else ""
+    lines = ["| profile | run | wall s | epochs | s/epoch | peak MiB | score | graded/bare | graded/unsandboxed |",
+             "|---|---|---:|---:|---:|---:|---|---:|---:|"]
+    for profile, runs in rows:
+        for name, run in runs.items():
+            ratios = [f"{runs['graded']['wall_s'] / runs[other]['wall_s']:.2f}" if name == "graded" and other in runs
+                      else "" for other in ("bare", "unsandboxed")]
             lines.append(f"| {profile} | {name} | {run['wall_s']:.1f} | {run['epochs']} | "
-                         f"{run['wall_s'] / run['epochs']:.1f} | {run['peak_mib']:.0f} | {run.get('score', '')} | {ratio} |")
+                         f"{run['wall_s'] / run['epochs']:.1f} | {run['peak_mib']:.0f} | {run.get('score', '')} | "
+                         + " | ".join(ratios) + " |")
     return "\n".join(lines)
+
+
+def measure_profile(profile, unsandboxed):
+    runs = {"bare": bare_run(profile), "graded": graded_run(profile)}
+    if unsandboxed:
+        with tempfile.TemporaryDirectory() as workdir:
+            runs["unsandboxed"] = unsandboxed_run(profile, workdir)
+    return profile, runs
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", nargs="+", default=["quick"], choices=["quick", "full"])
+    parser.add_argument("--unsandboxed", nargs="*", default=[], choices=["quick", "full"],
+                        help="profiles to also grade without the sandbox, for its overhead")
     parser.add_argument("--bare-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--peak-of", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "results.md"))
@@ -111,10 +136,11 @@ def main():
         return bare_child()
     if args.peak_of:
         return peak_of(args.peak_of)
-    rows = [(profile, bare_run(profile), graded_run(profile)) for profile in args.profiles]
+    rows = [measure_profile(profile, profile in args.unsandboxed) for profile in args.profiles]
     report = (f"# Grading cost of the mnist_conv reference solution\n\nMachine: {machine()}.\n"
               f"Measured {time.strftime('%Y-%m-%d')} with `python bench/grading_cost.py --profiles "
-              f"{' '.join(args.profiles)}`; each row is one run, bare and graded in the same invocation.\n"
+              f"{' '.join(args.profiles)} --unsandboxed {' '.join(args.unsandboxed)}`; each row is one run, "
+              "all rows in the same invocation.\n"
               "s/epoch divides the whole wall time (start-up included) by the epochs run. Peak MiB is the "
               "largest single process (the grader's trusted side or the sandboxed run).\n\n" + table(rows) + "\n")
     print(report)

@@ -58,3 +58,12 @@ def test_no_sandbox_tool_means_no_grading(tmp_path):
 def test_unknown_profile_is_a_usage_error():
     done = run_autograder("grade", SOLUTION, "--profile", "huge")
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_time_limit_gives_zero_with_the_reason(tmp_path):
+    config = tmp_path / "tight_config.py"
+    config.write_text("c = get_config()\nc.RunInIsolation.time_limit = {'quick': 3, 'full': 3}\n")
+    done = run_autograder("--config", str(config), "grade", SOLUTION, "--profile", "quick", "--json")
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and result["status"] == "timeout" and result["score"] == 0.0
+    assert all("time limit" in check["message"] for check in result["checks"])

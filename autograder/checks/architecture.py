@@ -35,6 +35,10 @@ class LayerCount(Check):
         if model is None:
             return Outcome(False, "", f"No model was saved{evidence.reason_suffix()}, so its {self.layer} "
                            "layers could not be counted.")
+        if model.unverifiable:
+            return Outcome(False, "", f"The model contains {', '.join(model.unverifiable)}, whose insides the "
+                           f"grader cannot inspect, so its {self.layer} layers cannot be counted: use built-in "
+                           "Keras layers only.")
         found = model.count(self.layer)
         return Outcome(
             found == self.expected,

@@ -17,27 +17,29 @@ from dataclasses import dataclass, field
 from .base import Check, Outcome
 
 
-def no_training(evidence):
-    return Outcome(False, "", f"No training was recorded{evidence.reason_suffix()}.")
+def incomplete_training(evidence):
+    """A failing Outcome when there is no finished training to judge, else None."""
+    if evidence.run.timed_out or evidence.run.killed_reason:
+        return Outcome(False, "", f"Training did not finish{evidence.reason_suffix()}.")
+    if not evidence.epochs:
+        return Outcome(False, "", f"No training was recorded{evidence.reason_suffix()}.")
+    if contradiction := evidence.records_contradicted():
+        return Outcome(False, "", f"The training records do not match the trained model: {contradiction}.")
+    return None
 
 
 @dataclass(frozen=True)
 class ReachesTarget(Check):
-    """An epoch's accuracy reaches `target`, and the saved model confirms it:
-    measured again by the grader on its own data, it scores at least
-    `target - tolerance`. The logged figure is a running mean over an epoch in
-    which the weights keep changing: on the quick profile the final model has
-    measured up to half a point below it (0.9923 after a logged 0.9977), so
-    the tolerance is one point; a model whose metric was forged, or that was
-    never trained, measures far lower."""
+    """An epoch's logged accuracy reaches `target`, and the saved model, measured
+    again by the grader on its own data, agrees with the logs (see
+    `collect_evidence.LOG_TOLERANCE`)."""
 
     target: float = 0.998
-    tolerance: float = 0.01
     expects: str = field(default="training accuracy reaches the target")
 
     def evaluate(self, evidence):
-        if not evidence.epochs:
-            return no_training(evidence)
+        if missing := incomplete_training(evidence):
+            return missing
         first = evidence.first_epoch_reaching(self.target)
         if first is None:
             best = max((e.accuracy for e in evidence.epochs if e.accuracy is not None), default=None)
@@ -46,15 +48,11 @@ class ReachesTarget(Check):
                                "compile with metrics=['accuracy'].")
             return Outcome(False, "", f"Training accuracy peaked at {best:.4f}, below the target {self.target}.")
         measured = evidence.model.remeasured_accuracy if evidence.model else None
-        if measured is None:
-            return Outcome(False, "", f"The trained model could not be measured again: {evidence.model_problem()}.")
-        logged = evidence.epochs[first].accuracy
         return Outcome(
-            measured >= self.target - self.tolerance,
-            f"Training accuracy reached {logged:.4f} in epoch {first + 1}; the grader measured "
-            f"{measured:.4f} on the trained model.",
-            f"The training logs say {logged:.4f}, but the trained model measures only {measured:.4f} on the "
-            "training data: the logged accuracy is not the model's.",
+            measured is not None,
+            f"Training accuracy reached {evidence.epochs[first].accuracy:.4f} in epoch {first + 1}; the grader "
+            f"measured {format_accuracy(measured)} on the trained model.",
+            f"The trained model could not be measured again: {evidence.model_problem()}.",
         )
 
 
@@ -70,8 +68,8 @@ class WithinEpochLimit(Check):
             object.__setattr__(self, "expects", f"training ends within {self.max_epochs} epochs")
 
     def evaluate(self, evidence):
-        if not evidence.epochs:
-            return no_training(evidence)
+        if missing := incomplete_training(evidence):
+            return missing
         ran = len(evidence.epochs)
         return Outcome(
             ran <= self.max_epochs,
@@ -89,8 +87,8 @@ class StopsAtTarget(Check):
     expects: str = field(default="the callback stops training at the first epoch that reaches the target")
 
     def evaluate(self, evidence):
-        if not evidence.epochs:
-            return no_training(evidence)
+        if missing := incomplete_training(evidence):
+            return missing
         ran, first = len(evidence.epochs), evidence.first_epoch_reaching(self.target)
         last_accuracy = evidence.epochs[-1].accuracy
         if first is None:
@@ -116,8 +114,8 @@ class PrintsStopMessage(Check):
     expects: str = field(default="the callback prints the stop message when it stops training")
 
     def evaluate(self, evidence):
-        if not evidence.epochs:
-            return no_training(evidence)
+        if missing := incomplete_training(evidence):
+            return missing
         printed = evidence.epochs_printing(self.message)
         if not printed:
             where = " outside training, not by your callback" if evidence.printed_outside_training(self.message) else ""

@@ -1,0 +1,153 @@
+"""Resource limits for one sandboxed run, and what it ran into.
+
+Memory and the number of processes (threads included) are capped by a cgroup
+of the run's own, made under the grader's cgroup (v1 or v2; the grader needs
+write access to it, as root has). CPU time and file size are rlimits. Where no
+cgroup can be made, the run falls back to rlimits for memory (RLIMIT_DATA) and
+processes (RLIMIT_NPROC, which binds only non-root users) and says so in the
+log.
+
+Example:
+
+    >>> from autograder.limits import Limits, RunLimiter
+    >>> limiter = RunLimiter(Limits(memory=4 * 2**30, processes=256, cpu_seconds=600, file_size=2**29), "job-1")
+    >>> # subprocess.Popen(..., preexec_fn=limiter.enter); then limiter.verdict(exit_code, cpu_seconds)
+"""
+
+import os
+import resource
+import signal
+import time
+from dataclasses import dataclass
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory: int  # bytes
+    processes: int  # processes and threads
+    cpu_seconds: int
+    file_size: int  # bytes, per file
+
+
+def own_cgroup(controller):
+    """This process's cgroup path for `controller` ('' for cgroup v2)."""
+    with open("/proc/self/cgroup", encoding="utf-8") as handle:
+        for line in handle:
+            _, controllers, path = line.rstrip("\n").split(":", 2)
+            if controller in controllers.split(","):
+                return path
+    return None
+
+
+def cgroup_dirs(name):
+    """{controller: folder} for a new cgroup `name`, v1 if mounted so, else v2; {} if neither."""
+    v1 = {c: os.path.join(CGROUP_ROOT, c) for c in ("memory", "pids")}
+    if all(os.path.exists(os.path.join(d, "cgroup.procs")) for d in v1.values()):
+        return {c: os.path.join(d, own_cgroup(c).lstrip("/"), name) for c, d in v1.items()}
+    if os.path.exists(os.path.join(CGROUP_ROOT, "cgroup.controllers")):
+        folder = os.path.join(CGROUP_ROOT, own_cgroup("").lstrip("/"), name)
+        return {"memory": folder, "pids": folder}
+    return {}
+
+
+class RunLimiter:
+    """Applies `Limits` to one run: call `enter` in the child, `verdict` and
+    `close` in the parent."""
+
+    def __init__(self, limits, name):
+        self.limits = limits
+        self.dirs = self._make_cgroups(cgroup_dirs(name))
+
+    def _make_cgroups(self, dirs):
+        try:
+            for folder in set(dirs.values()):
+                os.makedirs(folder, exist_ok=True)
+            if "memory.limit_in_bytes" in os.listdir(dirs["memory"]):  # v1
+                write(dirs["memory"], "memory.limit_in_bytes", self.limits.memory)
+            else:
+                write(dirs["memory"], "memory.max", self.limits.memory)
+            write(dirs["pids"], "pids.max", self.limits.processes)
+            return dirs
+        except (OSError, KeyError):
+            for folder in set(dirs.values()):
+                remove_dir(folder)
+            return {}
+
+    @property
+    def uses_cgroups(self):
+        return bool(self.dirs)
+
+    def enter(self):
+        """In the child, before exec: join the cgroups and set the rlimits."""
+        for folder in set(self.dirs.values()):
+            write(folder, "cgroup.procs", os.getpid())
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (self.limits.file_size,) * 2)
+        resource.setrlimit(resource.RLIMIT_CPU, (self.limits.cpu_seconds, self.limits.cpu_seconds + 5))
+        if not self.dirs:
+            resource.setrlimit(resource.RLIMIT_DATA, (self.limits.memory,) * 2)
+            resource.setrlimit(resource.RLIMIT_NPROC, (self.limits.processes,) * 2)
+
+    def verdict(self, exit_code, cpu_seconds):
+        """What limit the run hit, as the end of 'your code was stopped because it ...', or None."""
+        if self._counter("memory", ("memory.oom_control", "memory.events"), "oom_kill"):
+            return f"used more than {self.limits.memory / 2**30:.1f} GiB of memory"
+        if self._counter("pids", ("pids.events",), "max"):
+            return f"tried to run more than {self.limits.processes} processes and threads"
+        if exit_code in (-signal.SIGXCPU, 128 + signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGKILL) \
+                and cpu_seconds >= self.limits.cpu_seconds:
+            return f"used more than {self.limits.cpu_seconds} s of CPU time"
+        return None
+
+    def peak_memory(self):
+        """Largest memory use of the run in bytes (cgroup v1 and v2 >= 5.19), or None."""
+        for name in ("memory.max_usage_in_bytes", "memory.peak"):
+            value = read(self.dirs.get("memory"), name)
+            if value:
+                return int(value)
+        return None
+
+    def _counter(self, controller, files, key):
+        for name in files:
+            for line in (read(self.dirs.get(controller), name) or "").splitlines():
+                field, _, value = line.partition(" ")
+                if field == key and int(value or 0) > 0:
+                    return True
+        return False
+
+    def close(self):
+        """Kills anything left in the cgroups and removes them."""
+        for folder in set(self.dirs.values()):
+            for pid in (read(folder, "cgroup.procs") or "").split():
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            remove_dir(folder)
+
+
+def write(folder, name, value):
+    with open(os.path.join(folder, name), "w", encoding="utf-8") as handle:
+        handle.write(str(value))
+
+
+def read(folder, name):
+    try:
+        with open(os.path.join(folder, name), encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, TypeError):
+        return None
+
+
+def remove_dir(folder):
+    """rmdir a cgroup, waiting a moment for its killed processes to be gone."""
+    for _ in range(50):
+        try:
+            os.rmdir(folder)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)

@@ -1,0 +1,74 @@
+"""The adversarial corpus: hostile or broken submissions, one notebook per case in
+tests/adversarial/, with the expected outcome per check in expected.json.
+
+Each must get the right score and a clear message without crashing, hanging or
+corrupting the grader; after all of them, a good submission grades normally.
+Runs use a tighter configuration (90 s, 3 GiB) so that the infinite loop and
+the bombs cost little time.
+"""
+
+import json
+import os
+import socket
+import threading
+
+import pytest
+
+from conftest import ROOT, SOLUTION, failed_checks, run_autograder
+
+CORPUS = os.path.join(ROOT, "tests", "adversarial")
+EXPECTED = json.load(open(os.path.join(CORPUS, "expected.json"), encoding="utf-8"))
+LOOPBACK_PORT = 47123  # a host service the sandbox must not reach (open_network_connection)
+
+
+@pytest.fixture(scope="module")
+def tight_config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("config") / "nbgrader_config.py"
+    path.write_text("c = get_config()\n"
+                    "c.RunInIsolation.time_limit = {'quick': 90, 'full': 90}\n"
+                    "c.RunInIsolation.memory_limit = 3 * 2**30\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def host_service():
+    server = socket.create_server(("127.0.0.1", LOOPBACK_PORT))
+    threading.Thread(target=lambda: [server.accept()[0].close() for _ in iter(int, 1)], daemon=True).start()
+    yield
+    server.close()
+
+
+def grade(notebook, config):
+    done = run_autograder("--config", config, "grade", notebook, "--profile", "quick", "--json",
+                          "--assignment", "mnist_conv")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_hostile_submission_gets_the_expected_outcome(case, tight_config):
+    expected = EXPECTED[case]
+    result = grade(os.path.join(CORPUS, f"{case}.ipynb"), tight_config)
+    failed = failed_checks(result)
+    summary = json.dumps(result["checks"], indent=1)
+    if "status" in expected:
+        assert result["status"] == expected["status"], summary
+    assert set(expected.get("failed", [])) <= failed, summary
+    assert not set(expected.get("passed", [])) & failed, summary
+    messages = {check["name"]: check["message"] for check in result["checks"]}
+    for name, text in expected.get("message", {}).items():
+        assert text in messages[name], summary
+    assert result["score"] == sum(c["points"] for c in result["checks"]) and result["max_score"] == 8.0
+
+
+def test_every_case_has_its_notebook_and_expectation():
+    notebooks = {name[:-6] for name in os.listdir(CORPUS) if name.endswith(".ipynb")}
+    assert notebooks == set(EXPECTED) and len(notebooks) >= 24
+
+
+def test_after_the_corpus_the_next_submission_grades_normally(tight_config):
+    result = grade(SOLUTION, tight_config)
+    assert result["status"] == "graded" and result["score"] == result["max_score"], result["checks"]
+    leftovers = [d for root in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory", "/sys/fs/cgroup")
+                 for d, _, _ in os.walk(root) if os.path.basename(d).startswith("autograder-")]
+    assert leftovers == []
