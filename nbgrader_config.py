@@ -17,6 +17,9 @@ c.CourseDirectory.course_id = "cnn-course"
 # regions sit inside lists and calls (the model's layers, fit's arguments).
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 
+# A submission that cannot be read is graded 0 with the reason, not skipped.
+c.Autograde.exporter_class = "autograder.nbgrader_plugin.SubmissionExporter"
+
 # Grade through the autograder instead of running the notebook in a kernel:
 # one training run, sandboxed, no 30 s cell timeout, a score for every check.
 c.Autograde.autograde_preprocessors = [

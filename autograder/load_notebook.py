@@ -69,6 +69,9 @@ def load_submission(source, name=None):
     """A Submission from a notebook path or an nbformat NotebookNode."""
     is_path = isinstance(source, (str, os.PathLike))
     notebook = read_notebook(source) if is_path else source
+    unreadable = notebook.metadata.get("autograder", {}).get("unreadable")
+    if unreadable:  # nbgrader_plugin.SubmissionExporter's stand-in for a broken file
+        raise SubmissionError(unreadable)
     cells = graded_cells(notebook)
     if not any(cell.metadata.nbgrader.get("solution") for cell in cells):
         raise SubmissionError("the notebook has no answer cells (their nbgrader metadata is gone); "

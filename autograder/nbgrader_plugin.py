@@ -11,13 +11,19 @@ crash or a timeout is a 0 with its reason, never "needs autograding".
 
 Example (nbgrader_config.py):
 
+    c.Autograde.exporter_class = "autograder.nbgrader_plugin.SubmissionExporter"
     c.Autograde.autograde_preprocessors = [
         "autograder.nbgrader_plugin.GradeWithAutograder", ...]
 """
 
-from nbformat.v4 import new_output
+import os
+
+import nbformat
+from nbconvert.exporters import NotebookExporter
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
 
 
@@ -33,7 +39,8 @@ class GradeWithAutograder(NbGraderPreprocessor):
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if cell.metadata.get("nbgrader", {}).get("grade"):
-                cell.outputs = verdict_outputs(checks.get(grade_id), grade_id)
+                cell.outputs = verdict_outputs(checks.pop(grade_id, None), grade_id)
+        nb.cells.extend(restored_grade_cell(check) for check in checks.values())
         return nb, resources
 
 
@@ -47,5 +54,38 @@ def verdict_outputs(check, grade_id):
             new_output("execute_result", data={"text/plain": f"{check.points:g}"}, execution_count=None)]
 
 
+def restored_grade_cell(check):
+    """A grade cell the student deleted, put back so that its grade is recorded
+    (nbgrader would otherwise leave it waiting for manual grading)."""
+    marks = {"grade": True, "grade_id": check.name, "locked": True, "points": check.max_points,
+             "schema_version": 3, "solution": False}
+    cell = new_code_cell(f"# Check `{check.name}` (restored by the autograder: this cell had been deleted)",
+                         metadata={"nbgrader": marks})
+    cell.outputs = verdict_outputs(check, check.name)
+    return cell
+
+
 def error_output(message):
     return new_output("error", ename="CheckFailed", evalue=message, traceback=[f"CheckFailed: {message}"])
+
+
+class SubmissionExporter(NotebookExporter):
+    """nbgrader's exporter, but a submitted notebook that cannot be read (broken
+    JSON, not UTF-8) becomes the released notebook marked with the reason, so
+    autograde records 0 in every grade cell with that reason instead of
+    skipping the submission. The submitted file itself is left as it is."""
+
+    def from_filename(self, filename, resources=None, **kw):
+        try:
+            read_notebook(filename)
+        except SubmissionError as error:
+            return self.from_notebook_node(self._stand_in(resources, str(error)), resources, **kw)
+        return super().from_filename(filename, resources, **kw)
+
+    def _stand_in(self, resources, reason):
+        info = resources["nbgrader"]
+        release = self.parent.coursedir.format_path(self.parent.coursedir.release_directory, ".",
+                                                    info["assignment"])
+        notebook = nbformat.read(os.path.join(release, f"{info['notebook']}.ipynb"), as_version=4)
+        notebook.metadata.setdefault("autograder", {})["unreadable"] = reason
+        return notebook

@@ -7,7 +7,7 @@ import subprocess
 import nbformat
 from nbgrader.api import Gradebook
 
-from conftest import SOLUTION, write_variant
+from conftest import ROOT, SOLUTION, write_variant
 
 
 def nbgrader(course, *args):
@@ -29,26 +29,57 @@ def cell_scores(course, student):
         return {grade.name: (grade.score, grade.needs_manual_grade) for grade in submission.grades}
 
 
-def test_autograde_scores_every_check_and_trains_once(course, tmp_path):
+CHECKS = ["single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit", "stops_at_target",
+          "prints_stop_message"]
+FULL = {"single_conv2d": 1, "single_maxpooling2d": 1, "reaches_target": 2, "within_epoch_limit": 1,
+        "stops_at_target": 2, "prints_stop_message": 1}
+CORPUS = os.path.join(ROOT, "tests", "adversarial")
+
+
+def test_autograde_records_a_grade_for_every_check_of_every_submission(course, tmp_path):
     nbgrader(course, "generate_assignment", "mnist_conv", "--force")
-    submit(course, "alice", SOLUTION)
     crash = ("x_train, y_train = load_training_data()", 'raise ValueError("no data for you")')
-    submit(course, "bob", write_variant(tmp_path / "crash.ipynb", crash))
-    done = nbgrader(course, "autograde", "mnist_conv", "--create")
-
-    assert cell_scores(course, "alice") == {
-        "single_conv2d": (1, False), "single_maxpooling2d": (1, False), "reaches_target": (2, False),
-        "within_epoch_limit": (1, False), "stops_at_target": (2, False), "prints_stop_message": (1, False),
+    submissions = {
+        "alice": SOLUTION,
+        "bob": write_variant(tmp_path / "crash.ipynb", crash),
+        "carol": os.path.join(CORPUS, "malformed_json.ipynb"),
+        "dave": os.path.join(CORPUS, "deleted_grade_cell.ipynb"),
+        "erin": os.path.join(CORPUS, "edited_grade_cell.ipynb"),
+        "frank": os.path.join(CORPUS, "os_exit.ipynb"),
+        "grace": os.path.join(CORPUS, "non_utf8_bytes.ipynb"),
     }
-    bob = cell_scores(course, "bob")
-    assert len(bob) == 6 and all(score == 0 and not manual for score, manual in bob.values())
+    for student, notebook in submissions.items():
+        submit(course, student, notebook)
+    done = nbgrader(course, "autograde", "mnist_conv", "--create")
+    assert "CellTimeoutError" not in done.stdout + done.stderr
 
-    autograded = nbformat.read(os.path.join(course, "autograded", "bob", "mnist_conv", "mnist_conv.ipynb"), 4)
-    reasons = [out.evalue for cell in autograded.cells for out in cell.get("outputs", []) if out.output_type == "error"]
-    assert len(reasons) == 6 and all("ValueError" in reason and "no data for you" in reason for reason in reasons)
+    scores = {student: cell_scores(course, student) for student in submissions}
+    for student, grades in scores.items():
+        assert sorted(grades) == sorted(CHECKS), student
+        assert not any(manual or score is None for score, manual in grades.values()), (student, grades)
+    for student in ("alice", "erin"):  # erin's edited grade cell is restored from the gradebook
+        assert {name: score for name, (score, _) in scores[student].items()} == FULL, student
+    for student in ("bob", "carol", "frank", "grace"):
+        assert all(score == 0 for score, _ in scores[student].values()), student
+    assert scores["dave"]["single_conv2d"][0] == 1  # graded, though a grade cell was deleted
+
+    assert len(reasons(course, "bob")) == 6
+    assert all("ValueError" in reason and "no data for you" in reason for reason in reasons(course, "bob"))
+    assert all("not a valid notebook" in reason for reason in reasons(course, "carol"))
+    assert all("not UTF-8" in reason for reason in reasons(course, "grace"))
+    assert submitted(course, "carol").read_bytes() == open(submissions["carol"], "rb").read()  # left as handed in
     assert "BEGIN HIDDEN TESTS" not in open(os.path.join(course, "autograded", "alice", "mnist_conv",
                                                           "mnist_conv.ipynb")).read()
-    assert "CellTimeoutError" not in done.stdout + done.stderr
+
+
+def submitted(course, student):
+    return course / "submitted" / student / "mnist_conv" / "mnist_conv.ipynb"
+
+
+def reasons(course, student):
+    """The error messages autograde wrote into a submission's grade cells."""
+    autograded = nbformat.read(os.path.join(course, "autograded", student, "mnist_conv", "mnist_conv.ipynb"), 4)
+    return [out.evalue for cell in autograded.cells for out in cell.get("outputs", []) if out.output_type == "error"]
 
 
 def test_scores_command_prints_the_gradebook(course):
