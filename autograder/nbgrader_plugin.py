@@ -16,24 +16,31 @@ Example (nbgrader_config.py):
         "autograder.nbgrader_plugin.GradeWithAutograder", ...]
 """
 
+import json
 import os
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
 
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
+from .score import GradeResult
 
 
 class GradeWithAutograder(NbGraderPreprocessor):
     """Grades the notebook through the autograder and fills in its grade cells."""
 
+    precomputed_result = Unicode(
+        "", help="A result JSON file to record instead of grading (set by `grade-all` for one student at a time)."
+    ).tag(config=True)
+
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
         name = f"{info.get('student', 'student')}/{info.get('notebook', 'notebook')}.ipynb"
-        result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
+        result = self._precomputed() or Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
         self.log.info("%s: %s, %g/%g", name, result.status, result.score, result.max_score)
         checks = {check.name: check for check in result.checks}
         for cell in nb.cells:
@@ -42,6 +49,12 @@ class GradeWithAutograder(NbGraderPreprocessor):
                 cell.outputs = verdict_outputs(checks.pop(grade_id, None), grade_id)
         nb.cells.extend(restored_grade_cell(check) for check in checks.values())
         return nb, resources
+
+    def _precomputed(self):
+        if not self.precomputed_result:
+            return None
+        with open(self.precomputed_result, encoding="utf-8") as handle:
+            return GradeResult.from_json(json.load(handle)["result"])
 
 
 def verdict_outputs(check, grade_id):

@@ -40,6 +40,10 @@ class GradeResult:
     def to_json(self):
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data):
+        return cls(**{**data, "checks": [CheckResult(**check) for check in data["checks"]]})
+
 
 def run_checks(spec, evidence):
     hints = hints_for(spec.pitfalls, evidence)

@@ -1,0 +1,180 @@
+"""Grade a whole class on a Dask cluster, resumably, with one gradebook writer.
+
+Each submission in `submitted/` becomes one Dask task that grades the
+notebook's bytes on a worker (in that worker's sandbox, on its GPU when the
+task asks for one). Results come back to this process, which alone writes:
+first the result to `.autograder/results/ASSIGNMENT/STUDENT.json`, then into
+the gradebook through `nbgrader autograde` for that student, using the result
+instead of grading again. A re-run grades only submissions whose file or
+timestamp changed, and records results that were computed but not recorded.
+A worker that dies mid-task has its task retried on another (Dask's
+`allowed-failures`).
+
+Example:
+
+    >>> from autograder.grade_all import ClassGrader
+    >>> summary = ClassGrader(config=config).grade_all("mnist_conv", workers=2)  # doctest: +SKIP
+"""
+
+import glob
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from nbgrader.coursedir import CourseDirectory
+from traitlets import Integer, Unicode
+from traitlets.config import LoggingConfigurable
+
+from .pipeline import Grader
+from .progress import Progress
+
+
+@dataclass
+class Job:
+    student: str
+    notebook: str  # path of the submitted notebook
+    timestamp: str
+    key: str  # what was submitted: sha256 of the file and its timestamp, with the profile
+
+    @property
+    def name(self):
+        return os.path.basename(self.notebook)
+
+
+def grade_bytes(content, name, assignment, profile, config):
+    """The Dask task: grades a notebook's bytes on a worker; returns the JSON result.
+
+    The notebook travels as bytes, so workers need no view of the course folder.
+    """
+    with tempfile.TemporaryDirectory(prefix="autograder-task-") as folder:
+        path = os.path.join(folder, name)
+        with open(path, "wb") as handle:
+            handle.write(content)
+        return Grader(config=config).grade(path, assignment=assignment, profile=profile).to_json()
+
+
+class ClassGrader(LoggingConfigurable):
+    """Plans, runs and records the grading of every submission of an assignment."""
+
+    jobs_per_gpu = Integer(
+        2, help="Gradings that share one GPU at once (each takes GPU memory as it needs it)."
+    ).tag(config=True)
+
+    results_folder = Unicode(
+        ".autograder/results", help="Where results are kept (relative to the course root) until recorded."
+    ).tag(config=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.coursedir = CourseDirectory(parent=self)
+
+    def plan(self, assignment, profile):
+        """(jobs to grade, jobs graded but not yet recorded); the rest is up to date."""
+        to_grade, to_record = [], []
+        for job in self.submissions(assignment, profile):
+            cached = self.cached_result(assignment, job)
+            if cached is None:
+                to_grade.append(job)
+            elif not self.recorded(assignment, job):
+                to_record.append(job)
+        return to_grade, to_record
+
+    def submissions(self, assignment, profile):
+        pattern = self.coursedir.format_path(self.coursedir.submitted_directory, "*", assignment)
+        for folder in sorted(glob.glob(pattern)):
+            student = os.path.basename(os.path.dirname(folder))
+            stamp = read_text(os.path.join(folder, "timestamp.txt"))
+            for notebook in sorted(glob.glob(os.path.join(folder, "*.ipynb"))):
+                with open(notebook, "rb") as handle:
+                    digest = hashlib.sha256(handle.read() + stamp.encode() + profile.encode()).hexdigest()
+                yield Job(student, notebook, stamp, digest)
+
+    def result_path(self, assignment, job):
+        folder = os.path.join(self.coursedir.root, self.results_folder, assignment)
+        return os.path.join(folder, f"{job.student}.json")
+
+    def cached_result(self, assignment, job):
+        try:
+            with open(self.result_path(assignment, job), encoding="utf-8") as handle:
+                saved = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        return saved["result"] if saved.get("key") == job.key else None
+
+    def recorded(self, assignment, job):
+        stamp = self.coursedir.format_path(self.coursedir.autograded_directory, job.student, assignment)
+        return read_text(os.path.join(stamp, "timestamp.txt")) == job.timestamp and bool(job.timestamp)
+
+    def save_result(self, assignment, job, result):
+        """Written atomically: a crash leaves the old file or the new one, never half."""
+        path = self.result_path(assignment, job)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump({"key": job.key, "result": result}, handle)
+        os.replace(path + ".tmp", path)
+
+    def record(self, assignment, job):
+        """Into the gradebook, through nbgrader, with the saved result (no second training)."""
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", job.student, "--force",
+             "--create", f"--GradeWithAutograder.precomputed_result={self.result_path(assignment, job)}"],
+            cwd=self.coursedir.root, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader autograde failed for {job.student}:\n{done.stderr[-2000:]}")
+
+    def grade_all(self, assignment, workers=None, scheduler=None, profile=None):
+        """Grades what is new or changed; returns {student: result JSON} of this run."""
+        from .cluster import open_client
+
+        profile = profile or Grader(parent=self).profile
+        to_grade, to_record = self.plan(assignment, profile)
+        results = {}
+        for job in to_record:
+            self.record(assignment, job)
+            results[job.student] = self.cached_result(assignment, job)
+        if not to_grade:
+            return results
+        with open_client(workers, scheduler, self.jobs_per_gpu) as (client, task_resources):
+            self._run(client, task_resources, assignment, profile, to_grade, results)
+        return results
+
+    def _run(self, client, task_resources, assignment, profile, jobs, results):
+        from dask.distributed import as_completed
+
+        futures = {}
+        for job in jobs:
+            with open(job.notebook, "rb") as handle:
+                content = handle.read()
+            future = client.submit(grade_bytes, content, job.name, assignment, profile, self.config,
+                                   key=f"grade-{assignment}-{job.student}-{job.key[:12]}",
+                                   resources=task_resources, pure=False)
+            futures[future] = job
+        progress = Progress(len(jobs), "grading")
+        for future in as_completed(futures):
+            job = futures[future]
+            if future.status == "error":
+                progress.advance(failed=True, running=running_count(futures))
+                results[job.student] = {"status": "error", "error": str(future.exception())}
+                continue
+            result = future.result()
+            self.save_result(assignment, job, result)
+            self.record(assignment, job)
+            results[job.student] = result
+            progress.advance(failed=False, running=running_count(futures))
+        progress.close()
+
+
+def running_count(futures):
+    return sum(1 for future in futures if future.status == "pending")
+
+
+def read_text(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""

@@ -1,0 +1,134 @@
+"""`python -m autograder grade-all`: a class graded in parallel on Dask, on loopback.
+
+A real scheduler and two worker processes are started here; one worker is
+killed while it grades; a second run grades nothing new; the batch mixes good,
+failing and hostile submissions, and every one ends in the gradebook exactly once.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import ROOT, SOLUTION, write_variant
+
+CORPUS = os.path.join(ROOT, "tests", "adversarial")
+CHECKS = {"single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit", "stops_at_target",
+          "prints_stop_message"}
+
+
+def submit(course, student, notebook, stamp="2026-11-27 10:00:00.000000 UTC"):
+    folder = course / "submitted" / student / "mnist_conv"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(notebook, folder / "mnist_conv.ipynb")
+    (folder / "timestamp.txt").write_text(stamp)
+
+
+def gradebook_rows(course):
+    """{student: {check: score}} with the count of submissions per student."""
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gradebook:
+        assignment = gradebook.find_assignment("mnist_conv")
+        rows = {}
+        for submission in assignment.submissions:
+            for notebook in submission.notebooks:
+                assert submission.student.id not in rows, "recorded twice"
+                rows[submission.student.id] = {g.name: (g.score, g.needs_manual_grade) for g in notebook.grades}
+        return rows
+
+
+@pytest.fixture
+def dask_cluster(tmp_path, course):
+    """A scheduler and two single-threaded workers on 127.0.0.1, as separate processes."""
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                                  "--port", "0", "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not scheduler_file.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    address = json.loads(scheduler_file.read_text())["address"]
+    workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                                 "--no-nanny", "--no-dashboard", "--memory-limit", "0", "--name", f"w{i}"],
+                                cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for i in range(2)]
+    yield address, workers
+    for process in workers + [scheduler]:
+        process.kill()
+        process.wait()
+
+
+def wait_for_a_busy_worker(address, workers, timeout=120):
+    """The worker process that is grading something right now."""
+    from dask.distributed import Client
+
+    with Client(address, timeout=30) as client:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            busy = [name for name, tasks in client.processing().items() if tasks]
+            info = client.scheduler_info()["workers"]
+            if busy and len(info) == 2:
+                name = info[busy[0]]["name"]
+                return workers[int(str(name)[1:])]
+            time.sleep(0.5)
+    raise AssertionError("no worker started grading")
+
+
+def grade_all(course, *args):
+    return subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", "mnist_conv", "--profile", "quick",
+                             *args], cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_a_class_on_a_cluster_with_a_worker_killed_mid_batch(course, dask_cluster, tmp_path):
+    address, workers = dask_cluster
+    subprocess.run(["nbgrader", "generate_assignment", "mnist_conv", "--force"], cwd=course, check=True,
+                   capture_output=True)
+    crash = ("x_train, y_train = load_training_data()", 'raise ValueError("no data for you")')
+    batch = {"alice": SOLUTION, "bob": write_variant(tmp_path / "crash.ipynb", crash),
+             "carol": os.path.join(CORPUS, "malformed_json.ipynb"), "dave": os.path.join(CORPUS, "os_exit.ipynb"),
+             "erin": os.path.join(CORPUS, "message_without_training.ipynb"), "frank": SOLUTION}
+    for student, notebook in batch.items():
+        submit(course, student, notebook)
+
+    run = grade_all(course, "--scheduler", address)
+    wait_for_a_busy_worker(address, workers).send_signal(signal.SIGKILL)
+    out, err = run.communicate(timeout=1200)
+    assert run.returncode == 0, out + err[-3000:]
+
+    rows = gradebook_rows(course)
+    assert set(rows) == set(batch)
+    for student, grades in rows.items():
+        assert set(grades) == CHECKS and not any(manual or score is None for score, manual in grades.values())
+    for student in ("alice", "frank"):
+        assert sum(score for score, _ in rows[student].values()) == 8, rows[student]
+    for student in ("bob", "carol", "dave", "erin"):
+        assert sum(score for score, _ in rows[student].values()) == 0, rows[student]
+    assert "alice" in out and "full marks" in out
+
+    again = grade_all(course, "--scheduler", address)
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0 and "Nothing to grade" in out
+    assert gradebook_rows(course) == rows
+
+    submit(course, "bob", SOLUTION, stamp="2026-11-28 09:00:00.000000 UTC")  # bob hands in again
+    third = grade_all(course, "--scheduler", address)
+    out, err = third.communicate(timeout=600)
+    assert third.returncode == 0 and "bob" in out and "alice" not in out
+    assert sum(score for score, _ in gradebook_rows(course)["bob"].values()) == 8
+
+
+def test_local_cluster_is_the_default(course):
+    subprocess.run(["nbgrader", "generate_assignment", "mnist_conv", "--force"], cwd=course, check=True,
+                   capture_output=True)
+    submit(course, "alice", SOLUTION)
+    run = grade_all(course, "--workers", "1")
+    out, err = run.communicate(timeout=900)
+    assert run.returncode == 0, err[-3000:]
+    assert "1/1 done" in err and "full marks" in out
+    assert sum(score for score, _ in gradebook_rows(course)["alice"].values()) == 8
