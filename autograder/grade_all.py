@@ -122,7 +122,7 @@ class ClassGrader(LoggingConfigurable):
         done = subprocess.run(
             [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", job.student, "--force",
              "--create", f"--GradeWithAutograder.precomputed_result={self.result_path(assignment, job)}"],
-            cwd=self.coursedir.root, capture_output=True, text=True)
+            cwd=self.coursedir.root, capture_output=True, text=True, env=with_python_on_path())
         if done.returncode != 0:
             raise RuntimeError(f"nbgrader autograde failed for {job.student}:\n{done.stderr[-2000:]}")
 
@@ -166,6 +166,12 @@ class ClassGrader(LoggingConfigurable):
             results[job.student] = result
             progress.advance(failed=False, running=running_count(futures))
         progress.close()
+
+
+def with_python_on_path():
+    """nbgrader runs `alembic` as a command: put this Python's scripts first on PATH."""
+    scripts = os.path.dirname(sys.executable)
+    return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
 
 
 def running_count(futures):

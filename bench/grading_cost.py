@@ -16,7 +16,6 @@ to bench/results.md.
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -28,6 +27,7 @@ sys.path.insert(0, ROOT)
 
 from autograder.data import MnistData  # noqa: E402
 from autograder.spec import load_spec  # noqa: E402
+from bench.machine import describe_machine  # noqa: E402
 
 SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")
 
@@ -84,17 +84,6 @@ def graded_run(profile, config=None):
             "score": f"{result['score']:g}/{result['max_score']:g}"}
 
 
-def machine():
-    import tensorflow as tf
-
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor())
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    gpus = tf.config.list_physical_devices("GPU")
-    return (f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, {'GPU: ' + str(gpus) if gpus else 'no GPU'}; "
-            f"Python {platform.python_version()}, TensorFlow {tf.__version__}")
-
-
 def unsandboxed_run(profile, workdir):
     config = os.path.join(workdir, "unsandboxed_config.py")
     with open(config, "w", encoding="utf-8") as handle:
@@ -137,7 +126,7 @@ def main():
     if args.peak_of:
         return peak_of(args.peak_of)
     rows = [measure_profile(profile, profile in args.unsandboxed) for profile in args.profiles]
-    report = (f"# Grading cost of the mnist_conv reference solution\n\nMachine: {machine()}.\n"
+    report = (f"# Grading cost of the mnist_conv reference solution\n\nMachine: {describe_machine()}.\n"
               f"Measured {time.strftime('%Y-%m-%d')} with `python bench/grading_cost.py --profiles "
               f"{' '.join(args.profiles)} --unsandboxed {' '.join(args.unsandboxed)}`; each row is one run, "
               "all rows in the same invocation.\n"
