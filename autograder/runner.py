@@ -125,7 +125,8 @@ def install_fit_hook(keras, log, state, out_dir):
     def recorded_fit(model, *args, **kwargs):
         bound = signature.bind(model, *args, **kwargs)
         arguments = bound.arguments
-        student_callbacks = list(arguments.get("callbacks") or [])
+        given = arguments.get("callbacks") or []
+        student_callbacks = list(given) if isinstance(given, (list, tuple)) else [given]
         arguments["callbacks"] = [make_recorder(keras, log, state)] + student_callbacks
         state.fit_index, state.epoch = state.fit_count, None
         state.fit_count += 1

@@ -24,6 +24,9 @@ class Pitfall:
     detect: Callable  # (evidence) -> bool
 
 
+LOGS_KEY = r"""logs\s*(\.get\(|\[)\s*['"]{key}['"]"""  # logs.get('KEY' or logs['KEY'
+
+
 def _raised_in_callback_on_none(evidence):
     error = evidence.exception
     return bool(error) and error["type"] == "TypeError" and "NoneType" in error["message"] \
@@ -33,8 +36,8 @@ def _raised_in_callback_on_none(evidence):
 def _reads_legacy_acc_key(evidence):
     """Reads logs['acc'] with no 'accuracy' fallback, and that went wrong."""
     source = evidence.submission_source
-    reads_acc = re.search(r"""logs\s*(\.get\(|\[)\s*['"]acc['"]""", source)
-    reads_accuracy = re.search(r"""['"]accuracy['"]""", source)
+    reads_acc = re.search(LOGS_KEY.format(key="acc"), source)
+    reads_accuracy = re.search(LOGS_KEY.format(key="accuracy"), source)
     went_wrong = _raised_in_callback_on_none(evidence) or (evidence.epochs and not evidence.stopped_by_callback)
     return bool(reads_acc and not reads_accuracy and went_wrong)
 
