@@ -9,10 +9,14 @@ import sys
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")
 SHARED_MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist.npz")
+CORPUS = os.path.join(ROOT, "tests", "adversarial")
+CHECK_NAMES = ["single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit", "stops_at_target",
+               "prints_stop_message"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -68,9 +72,28 @@ def callback_body(notebook_source, new_body):
     return (match.group(2), new_body)
 
 
+def submit(course, student, notebook, stamp="2026-11-27 10:00:00.000000 UTC"):
+    """Hands `notebook` in for `student`, as nbgrader's collect leaves it in submitted/."""
+    folder = course / "submitted" / student / "mnist_conv"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(notebook, folder / "mnist_conv.ipynb")
+    (folder / "timestamp.txt").write_text(stamp)
+
+
+def gradebook_rows(course):
+    """{student: {check: (score, needs manual grading)}}, failing if anyone is recorded twice."""
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gradebook:
+        rows = {}
+        for submission in gradebook.find_assignment("mnist_conv").submissions:
+            for notebook in submission.notebooks:
+                assert submission.student.id not in rows, "recorded twice"
+                rows[submission.student.id] = {g.name: (g.score, g.needs_manual_grade) for g in notebook.grades}
+        return rows
+
+
 @pytest.fixture
 def course(tmp_path):
-    """A copy of the course folder (config, source, release, autograder-free) to run nbgrader in."""
+    """A fresh course folder (config, source, release) to run nbgrader in."""
     for item in ("nbgrader_config.py", "source", "release"):
         src = os.path.join(ROOT, item)
         (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, tmp_path / item)

@@ -14,9 +14,7 @@ import threading
 
 import pytest
 
-from conftest import ROOT, SOLUTION, failed_checks, run_autograder
-
-CORPUS = os.path.join(ROOT, "tests", "adversarial")
+from conftest import CORPUS, SOLUTION, failed_checks, run_autograder
 EXPECTED = json.load(open(os.path.join(CORPUS, "expected.json"), encoding="utf-8"))
 LOOPBACK_PORT = 47123  # a host service the sandbox must not reach (open_network_connection)
 

@@ -7,44 +7,18 @@ failing and hostile submissions, and every one ends in the gradebook exactly onc
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from nbgrader.api import Gradebook
 
-from conftest import ROOT, SOLUTION, write_variant
-
-CORPUS = os.path.join(ROOT, "tests", "adversarial")
-CHECKS = {"single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit", "stops_at_target",
-          "prints_stop_message"}
+from conftest import CHECK_NAMES, CORPUS, SOLUTION, gradebook_rows, submit, write_variant
 
 
-def submit(course, student, notebook, stamp="2026-11-27 10:00:00.000000 UTC"):
-    folder = course / "submitted" / student / "mnist_conv"
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(notebook, folder / "mnist_conv.ipynb")
-    (folder / "timestamp.txt").write_text(stamp)
-
-
-def gradebook_rows(course):
-    """{student: {check: score}} with the count of submissions per student."""
-    with Gradebook(f"sqlite:///{course}/gradebook.db") as gradebook:
-        assignment = gradebook.find_assignment("mnist_conv")
-        rows = {}
-        for submission in assignment.submissions:
-            for notebook in submission.notebooks:
-                assert submission.student.id not in rows, "recorded twice"
-                rows[submission.student.id] = {g.name: (g.score, g.needs_manual_grade) for g in notebook.grades}
-        return rows
-
-
-@pytest.fixture
-def dask_cluster(tmp_path, course):
-    """A scheduler and two single-threaded workers on 127.0.0.1, as separate processes."""
+def start_cluster(folder, tmp_path, worker_options):
+    """A scheduler and one single-threaded worker per entry of `worker_options`, on 127.0.0.1."""
     scheduler_file = tmp_path / "scheduler.json"
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
@@ -55,11 +29,17 @@ def dask_cluster(tmp_path, course):
         time.sleep(0.2)
     address = json.loads(scheduler_file.read_text())["address"]
     workers = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                                 "--no-nanny", "--no-dashboard", "--memory-limit", "0", "--name", f"w{i}"],
-                                cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for i in range(2)]
+                                 "--no-nanny", "--no-dashboard", "--memory-limit", "0", "--name", f"w{i}", *options],
+                                cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for i, options in enumerate(worker_options)]
+    return address, workers, [scheduler] + workers
+
+
+@pytest.fixture
+def dask_cluster(tmp_path, course):
+    address, workers, processes = start_cluster(course, tmp_path, [[], []])
     yield address, workers
-    for process in workers + [scheduler]:
+    for process in processes:
         process.kill()
         process.wait()
 
@@ -104,7 +84,7 @@ def test_a_class_on_a_cluster_with_a_worker_killed_mid_batch(course, dask_cluste
     rows = gradebook_rows(course)
     assert set(rows) == set(batch)
     for student, grades in rows.items():
-        assert set(grades) == CHECKS and not any(manual or score is None for score, manual in grades.values())
+        assert set(grades) == set(CHECK_NAMES) and not any(manual or score is None for score, manual in grades.values())
     for student in ("alice", "frank"):
         assert sum(score for score, _ in rows[student].values()) == 8, rows[student]
     for student in ("bob", "carol", "dave", "erin"):
@@ -132,3 +112,23 @@ def test_local_cluster_is_the_default(course):
     assert run.returncode == 0, err[-3000:]
     assert "1/1 done" in err and "full marks" in out
     assert sum(score for score, _ in gradebook_rows(course)["alice"].values()) == 8
+
+
+def test_gpu_tasks_go_only_to_workers_that_advertise_a_gpu(tmp_path):
+    from dask.distributed import Client
+
+    from autograder.cluster import open_client
+
+    address, workers, processes = start_cluster(tmp_path, tmp_path, [[], ["--resources", "GPU=1"]])
+    try:
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        with open_client(None, address, jobs_per_gpu=2) as (client, resources):
+            assert resources == {"GPU": 1}
+            # os.getpid runs on the worker: its process id says where each task went
+            pids = client.gather([client.submit(os.getpid, resources=resources, pure=False) for _ in range(6)])
+        assert set(pids) == {workers[1].pid}
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()

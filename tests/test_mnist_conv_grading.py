@@ -7,10 +7,7 @@ exactly the checks that mistake breaks, and no others.
 import nbformat
 import pytest
 
-from conftest import SOLUTION, answer_cell, callback_body, failed_checks, grade_json, write_variant
-
-CHECK_NAMES = ["single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit",
-               "stops_at_target", "prints_stop_message"]
+from conftest import CHECK_NAMES, SOLUTION, answer_cell, callback_body, failed_checks, grade_json, write_variant
 SOLUTION_SOURCE = answer_cell(nbformat.read(SOLUTION, as_version=4)).source
 
 CONV = 'tf.keras.layers.Conv2D(64, (3, 3), activation="relu"),\n'

@@ -1,13 +1,11 @@
 """`nbgrader autograde` on a course folder: grades land in the gradebook, one per check."""
 
 import os
-import shutil
 import subprocess
 
 import nbformat
-from nbgrader.api import Gradebook
 
-from conftest import ROOT, SOLUTION, write_variant
+from conftest import CHECK_NAMES, CORPUS, SOLUTION, gradebook_rows, submit, write_variant
 
 
 def nbgrader(course, *args):
@@ -16,24 +14,8 @@ def nbgrader(course, *args):
     return done
 
 
-def submit(course, student, notebook):
-    folder = course / "submitted" / student / "mnist_conv"
-    folder.mkdir(parents=True)
-    shutil.copy(notebook, folder / "mnist_conv.ipynb")
-    (folder / "timestamp.txt").write_text("2026-11-27 10:00:00.000000 UTC")
-
-
-def cell_scores(course, student):
-    with Gradebook(f"sqlite:///{course}/gradebook.db") as gradebook:
-        submission = gradebook.find_submission_notebook("mnist_conv", "mnist_conv", student)
-        return {grade.name: (grade.score, grade.needs_manual_grade) for grade in submission.grades}
-
-
-CHECKS = ["single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit", "stops_at_target",
-          "prints_stop_message"]
 FULL = {"single_conv2d": 1, "single_maxpooling2d": 1, "reaches_target": 2, "within_epoch_limit": 1,
         "stops_at_target": 2, "prints_stop_message": 1}
-CORPUS = os.path.join(ROOT, "tests", "adversarial")
 
 
 def test_autograde_records_a_grade_for_every_check_of_every_submission(course, tmp_path):
@@ -53,9 +35,10 @@ def test_autograde_records_a_grade_for_every_check_of_every_submission(course, t
     done = nbgrader(course, "autograde", "mnist_conv", "--create")
     assert "CellTimeoutError" not in done.stdout + done.stderr
 
-    scores = {student: cell_scores(course, student) for student in submissions}
+    scores = gradebook_rows(course)
+    assert sorted(scores) == sorted(submissions)
     for student, grades in scores.items():
-        assert sorted(grades) == sorted(CHECKS), student
+        assert sorted(grades) == sorted(CHECK_NAMES), student
         assert not any(manual or score is None for score, manual in grades.values()), (student, grades)
     for student in ("alice", "erin"):  # erin's edited grade cell is restored from the gradebook
         assert {name: score for name, (score, _) in scores[student].items()} == FULL, student
@@ -67,13 +50,10 @@ def test_autograde_records_a_grade_for_every_check_of_every_submission(course, t
     assert all("ValueError" in reason and "no data for you" in reason for reason in reasons(course, "bob"))
     assert all("not a valid notebook" in reason for reason in reasons(course, "carol"))
     assert all("not UTF-8" in reason for reason in reasons(course, "grace"))
-    assert submitted(course, "carol").read_bytes() == open(submissions["carol"], "rb").read()  # left as handed in
+    handed_in = course / "submitted" / "carol" / "mnist_conv" / "mnist_conv.ipynb"
+    assert handed_in.read_bytes() == open(submissions["carol"], "rb").read()  # left as handed in
     assert "BEGIN HIDDEN TESTS" not in open(os.path.join(course, "autograded", "alice", "mnist_conv",
                                                           "mnist_conv.ipynb")).read()
-
-
-def submitted(course, student):
-    return course / "submitted" / student / "mnist_conv" / "mnist_conv.ipynb"
 
 
 def reasons(course, student):
