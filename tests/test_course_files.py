@@ -52,3 +52,11 @@ def test_grade_cells_are_the_specs_checks_with_the_same_points():
     cells = [(nbgrader_marks(c)["grade_id"], nbgrader_marks(c)["points"]) for c in source.cells
              if nbgrader_marks(c).get("grade")]
     assert cells == [(check.name, check.points) for check in load_spec(ASSIGNMENT).checks]
+
+
+def test_validate_succeeds_in_seconds_without_training():
+    """nbgrader's Validate button runs every cell; the training cell must skip itself there
+    (no data download, no minutes of training under the 30 s cell timeout)."""
+    done = subprocess.run(["nbgrader", "validate", SOLUTION], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "MNIST_PATH": "/nonexistent/mnist.npz"})
+    assert done.returncode == 0 and "Success" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
