@@ -101,14 +101,6 @@ class RunLimiter:
             return f"used more than {self.limits.cpu_seconds} s of CPU time"
         return None
 
-    def peak_memory(self):
-        """Largest memory use of the run in bytes (cgroup v1 and v2 >= 5.19), or None."""
-        for name in ("memory.max_usage_in_bytes", "memory.peak"):
-            value = read(self.dirs.get("memory"), name)
-            if value:
-                return int(value)
-        return None
-
     def _counter(self, controller, files, key):
         for name in files:
             for line in (read(self.dirs.get(controller), name) or "").splitlines():

@@ -44,12 +44,9 @@ class RunOutcome:
     exit_code: int
     timed_out: bool
     limit_s: float
-    wall_s: float
     log_tail: str
     sandbox: str
     killed_reason: str = None
-    cpu_s: float = None
-    peak_memory: int = None  # bytes, where the cgroup reports it
 
 
 class RunInIsolation(LoggingConfigurable):
@@ -97,7 +94,6 @@ class RunInIsolation(LoggingConfigurable):
         limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
         if not limiter.uses_cgroups:
             self.log.warning("No cgroup could be made: memory and process limits fall back to rlimits")
-        started = time.monotonic()
         try:
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limiter.enter)
@@ -108,8 +104,8 @@ class RunInIsolation(LoggingConfigurable):
         try:
             timed_out, exit_code, cpu = wait_or_kill(process, limit)
             tail.join()
-            return RunOutcome(out_dir, exit_code, timed_out, limit, time.monotonic() - started, tail.text(),
-                              self.sandbox, limiter.verdict(exit_code, cpu), cpu, limiter.peak_memory())
+            return RunOutcome(out_dir, exit_code, timed_out, limit, tail.text(), self.sandbox,
+                              limiter.verdict(exit_code, cpu))
         finally:
             limiter.close()
 
