@@ -58,7 +58,9 @@ class RunLimiter:
 
     def __init__(self, limits, name):
         self.limits = limits
-        self.dirs = self._make_cgroups(cgroup_dirs(name))
+        dirs = cgroup_dirs(name)
+        remove_stale_cgroups({os.path.dirname(folder) for folder in dirs.values()})
+        self.dirs = self._make_cgroups(dirs)
 
     def _make_cgroups(self, dirs):
         try:
@@ -112,12 +114,36 @@ class RunLimiter:
     def close(self):
         """Kills anything left in the cgroups and removes them."""
         for folder in set(self.dirs.values()):
-            for pid in (read(folder, "cgroup.procs") or "").split():
-                try:
-                    os.kill(int(pid), signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            remove_dir(folder)
+            kill_and_remove(folder)
+
+
+def kill_and_remove(folder):
+    for pid in (read(folder, "cgroup.procs") or "").split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    remove_dir(folder)
+
+
+def remove_stale_cgroups(parents):
+    """Removes the cgroups of graders that died without cleaning up (named
+    autograder-PID-...; the PID is no longer running)."""
+    for parent in parents:
+        for name in os.listdir(parent) if os.path.isdir(parent) else []:
+            pid = name.split("-")[1] if name.startswith("autograder-") else ""
+            if pid.isdigit() and not process_exists(int(pid)):
+                kill_and_remove(os.path.join(parent, name))
+
+
+def process_exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write(folder, name, value):
