@@ -8,7 +8,7 @@ student's code never ran.
 Example:
 
     >>> from autograder.collect_evidence import collect_evidence
-    >>> evidence = collect_evidence(run, submission, training_set)  # doctest: +SKIP
+    >>> evidence = collect_evidence(run, submission, {"x": x_train, "y": y_train})  # doctest: +SKIP
     >>> len(evidence.epochs), evidence.stopped_by_callback  # doctest: +SKIP
     (7, True)
 """
@@ -17,6 +17,8 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .inspect_model import inspect_model
 
@@ -58,6 +60,18 @@ class FitRecord:
 
 
 @dataclass
+class CallRecord:
+    """One call of a student's function on the grader's inputs (see `spec.Call`)."""
+
+    id: str
+    error: str = None
+    seconds: float = None
+    input_modified: bool = False
+    sequence: bool = False  # the function returned a list or tuple
+    value: object = None  # an array, or a list of arrays for a sequence
+
+
+@dataclass
 class Evidence:
     """Everything the checks may look at for one submission."""
 
@@ -72,6 +86,8 @@ class Evidence:
     finished: bool = False
     model_save_error: str = None
     model: object = None  # ModelReport, or None when no model was saved
+    calls: dict = field(default_factory=dict)  # CallRecord by id
+    trusted: dict = field(default_factory=dict)  # the grader's own data (and the calls' inputs)
 
     @property
     def stopped_by_callback(self):
@@ -177,20 +193,39 @@ def apply_event(evidence, event):
         evidence.missing_entry_point = event.get("name")
     elif kind == "model_save_failed":
         evidence.model_save_error = event.get("error")
+    elif kind == "call" and isinstance(event.get("id"), str):
+        evidence.calls[event["id"]] = CallRecord(event["id"], event.get("error"), event.get("seconds"),
+                                                 bool(event.get("input_modified")), bool(event.get("sequence")))
     elif kind == "start":
         evidence.started = True
     elif kind == "done":
         evidence.finished = True
 
 
-def collect_evidence(run, submission, training_set):
-    """Evidence from a finished `RunOutcome`; `training_set` is the grader's own
-    (x, y) for the profile, used to measure the saved model again."""
-    evidence = Evidence(submission_source=submission.answer_source, run=run)
+def load_call_value(record, out_dir):
+    """The saved result of a call, read without unpickling anything."""
+    if record.error:
+        return
+    path = os.path.join(out_dir, "calls", f"{record.id}.npz")
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    except (OSError, ValueError, KeyError) as error:
+        record.error = f"its result could not be read back ({error})"
+        return
+    record.value = values if record.sequence else (values[0] if values else None)
+
+
+def collect_evidence(run, submission, trusted):
+    """Evidence from a finished `RunOutcome`; `trusted` is the grader's own data
+    for the profile: (x, y) measure the saved model again."""
+    evidence = Evidence(submission_source=submission.answer_source, run=run, trusted=trusted)
     for event in read_events(os.path.join(run.out_dir, "events.jsonl")):
         apply_event(evidence, event)
+    for record in evidence.calls.values():
+        load_call_value(record, run.out_dir)
     model_path = os.path.join(run.out_dir, "model.keras")
     if os.path.exists(model_path):
         scaled = bool(evidence.fits) and evidence.fits[-1].input.get("max", 0) <= 1.0
-        evidence.model = inspect_model(model_path, *training_set, inputs_scaled=scaled)
+        evidence.model = inspect_model(model_path, trusted.get("x"), trusted.get("y"), inputs_scaled=scaled)
     return evidence

@@ -83,8 +83,8 @@ class ClassGrader(LoggingConfigurable):
                 to_record.append(job)
         return to_grade, to_record
 
-    def submissions(self, assignment, profile):
-        pattern = self.coursedir.format_path(self.coursedir.submitted_directory, "*", assignment)
+    def submissions(self, assignment, profile, student="*"):
+        pattern = self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment)
         for folder in sorted(glob.glob(pattern)):
             student = os.path.basename(os.path.dirname(folder))
             stamp = read_text(os.path.join(folder, "timestamp.txt"))
@@ -119,12 +119,16 @@ class ClassGrader(LoggingConfigurable):
 
     def record(self, assignment, job):
         """Into the gradebook, through nbgrader, with the saved result (no second training)."""
-        done = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", job.student, "--force",
-             "--create", f"--GradeWithAutograder.precomputed_result={self.result_path(assignment, job)}"],
-            cwd=self.coursedir.root, capture_output=True, text=True, env=with_python_on_path())
-        if done.returncode != 0:
-            raise RuntimeError(f"nbgrader autograde failed for {job.student}:\n{done.stderr[-2000:]}")
+        run_nbgrader(self.coursedir.root, "autograde", assignment, "--student", job.student, "--force", "--create",
+                     f"--GradeWithAutograder.precomputed_result={self.result_path(assignment, job)}")
+
+    def submit(self, client, task_resources, assignment, profile, job):
+        """The Dask future of grading `job` on the cluster."""
+        with open(job.notebook, "rb") as handle:
+            content = handle.read()
+        return client.submit(grade_bytes, content, job.name, assignment, profile, self.config,
+                             key=f"grade-{assignment}-{job.student}-{job.key[:12]}",
+                             resources=task_resources, pure=False)
 
     def grade_all(self, assignment, workers=None, scheduler=None, profile=None):
         """Grades what is new or changed; returns {student: result JSON} of this run."""
@@ -145,14 +149,7 @@ class ClassGrader(LoggingConfigurable):
     def _run(self, client, task_resources, assignment, profile, jobs, results):
         from dask.distributed import as_completed
 
-        futures = {}
-        for job in jobs:
-            with open(job.notebook, "rb") as handle:
-                content = handle.read()
-            future = client.submit(grade_bytes, content, job.name, assignment, profile, self.config,
-                                   key=f"grade-{assignment}-{job.student}-{job.key[:12]}",
-                                   resources=task_resources, pure=False)
-            futures[future] = job
+        futures = {self.submit(client, task_resources, assignment, profile, job): job for job in jobs}
         progress = Progress(len(jobs), "grading")
         for future in as_completed(futures):
             job = futures[future]
@@ -166,6 +163,14 @@ class ClassGrader(LoggingConfigurable):
             results[job.student] = result
             progress.advance(failed=False, running=running_count(futures))
         progress.close()
+
+
+def run_nbgrader(root, *args):
+    """`nbgrader ARGS` in the course folder `root`; RuntimeError with its messages when it fails."""
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True, text=True,
+                          env=with_python_on_path())
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args[:4])} failed:\n{done.stderr[-2000:]}")
 
 
 def with_python_on_path():

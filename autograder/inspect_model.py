@@ -32,6 +32,9 @@ class ModelReport:
     load_error: str = None
     remeasured_accuracy: float = None
     optimizer_steps: int = None  # batches the optimizer applied: betrays epochs the records omit
+    layers: list = field(default_factory=list)  # {"name", "class", "output_shape", "params"}, top level
+    keras_model: object = None  # the model as loaded in safe mode, for checks that compute with it
+    inputs_scaled: bool = False  # whether the student fed pixels in [0, 1]: feed it the same way
 
     @property
     def unverifiable(self):
@@ -46,9 +49,9 @@ class ModelReport:
 
 
 def inspect_model(path, x, y, inputs_scaled):
-    """Reports on the model saved at `path`; measures its accuracy on (x, y),
-    given as stored (uint8 pixels), scaled to [0, 1] when `inputs_scaled`."""
-    report = ModelReport()
+    """Reports on the model saved at `path`; measures its accuracy on (x, y)
+    (when given), given as stored (uint8 pixels), scaled to [0, 1] when `inputs_scaled`."""
+    report = ModelReport(inputs_scaled=inputs_scaled)
     try:
         with zipfile.ZipFile(path) as archive:
             config = json.loads(archive.read("config.json"))
@@ -63,7 +66,9 @@ def inspect_model(path, x, y, inputs_scaled):
         report.load_error = ("it uses custom classes the grader cannot verify (" + ", ".join(report.custom_classes)
                              + "); build the model from built-in Keras layers")
         return report
-    measure_accuracy(path, x, y, inputs_scaled, report)
+    load_trusted(path, report)
+    if report.keras_model is not None and x is not None:
+        measure_accuracy(x, y, report)
     return report
 
 
@@ -97,16 +102,44 @@ def read_weights(archive, report):
             report.optimizer_steps = int(iterations[()])
 
 
-def measure_accuracy(path, x, y, inputs_scaled, report):
+def load_trusted(path, report):
     # Gradings share GPUs: this process takes GPU memory as it needs it, not all up front.
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     import keras
+
+    try:
+        report.keras_model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        report.layers = [describe_layer(layer) for layer in report.keras_model.layers]
+    except Exception as error:  # whatever the file holds, the verdict is "could not be loaded"
+        report.keras_model = None
+        report.load_error = describe_error(error)
+
+
+def describe_layer(layer):
+    try:
+        shape = [None if size is None else int(size) for size in layer.output.shape]
+        params = int(layer.count_params())
+    except (AttributeError, ValueError, TypeError):  # a layer never called has no output yet
+        shape, params = [], 0
+    return {"name": layer.name, "class": type(layer).__name__, "output_shape": shape, "params": params}
+
+
+def model_inputs(report, images):
+    """`images` (uint8 pixels) shaped and scaled the way the student fed the model."""
+    batch = images.reshape((-1,) + tuple(report.keras_model.input_shape[1:])).astype("float32")
+    return batch / 255.0 if report.inputs_scaled else batch
+
+
+def measure_accuracy(x, y, report):
     import numpy as np
 
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
-        images = x.reshape((-1,) + tuple(model.input_shape[1:])).astype("float32")
-        scores = model.predict(images / 255.0 if inputs_scaled else images, batch_size=1024, verbose=0)
+        scores = report.keras_model.predict(model_inputs(report, x), batch_size=1024, verbose=0)
         report.remeasured_accuracy = float(np.mean(np.argmax(scores, axis=-1) == y))
-    except Exception as error:  # whatever the file holds, the verdict is "could not be measured"
-        report.load_error = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+    except Exception as error:
+        report.load_error = describe_error(error)
+
+
+def describe_error(error):
+    first_line = str(error).splitlines()[0][:300] if str(error) else ""
+    return f"{type(error).__name__}: {first_line}"

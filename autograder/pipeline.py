@@ -16,6 +16,9 @@ Example:
 
 import os
 import tempfile
+import time
+
+import numpy as np
 
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
@@ -48,15 +51,29 @@ class Grader(LoggingConfigurable):
             return failed_result(load_spec(assignment or stem(source, name)), "error", str(error))
         spec = load_spec(assignment or submission.assignment)
         chosen = spec.profile(profile or self.profile)
-        dataset = spec.dataset(parent=self)
+        started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
-            data_file = dataset.write_training_subset(os.path.join(workdir, "train.npz"), chosen.train_images)
+            trusted, data_env = self._prepare_job(spec, chosen, os.path.join(workdir, "job"))
             self.log.info("Grading %s (%s profile, %s)", submission.name, chosen.name, chosen.description)
-            run = RunInIsolation(parent=self).run(submission, spec, chosen.name, data_file, workdir)
-            evidence = collect_evidence(run, submission, dataset.training_set(chosen.train_images))
+            run = RunInIsolation(parent=self).run(submission, spec, chosen.name, workdir, data_env)
+            evidence = collect_evidence(run, submission, trusted)
             if not (evidence.started or run.timed_out):
                 raise GraderError(f"the grading run did not start (exit status {run.exit_code}):\n{run.log_tail}")
-            return score(spec, evidence)
+            result = score(spec, evidence)
+        result.details.update(profile=chosen.name, grading_seconds=round(time.monotonic() - started, 2))
+        return result
+
+    def _prepare_job(self, spec, profile, job_dir):
+        """Fills the job folder: the data the notebook reads, the inputs of the
+        grader's calls. Returns (trusted data, data environment)."""
+        os.makedirs(job_dir)
+        dataset = spec.dataset(parent=self)
+        data_env = dataset.sandbox_files(job_dir, profile)
+        trusted = dataset.trusted_data(profile)
+        if spec.calls:
+            trusted["inputs"] = spec.call_inputs(trusted)
+            np.savez(os.path.join(job_dir, "inputs.npz"), **trusted["inputs"])
+        return trusted, data_env
 
 
 def stem(source, name):

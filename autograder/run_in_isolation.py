@@ -1,15 +1,16 @@
 """Stage 2: run the student's code in a separate, sandboxed process.
 
-The run gets the runner script, a job description, the profile's training
-data and a private output folder; it leaves an event log and the trained model
-there. Limits: wall time (by profile), size of files written, size of recorded
+The run gets the runner script, a job description, the job folder the
+pipeline filled (the data the notebook reads, the inputs of the grader's
+calls) and a private output folder; it leaves an event log, the trained model
+and the calls' results there. Limits: wall time (by profile), size of files written, size of recorded
 output. Whatever happens inside, this stage returns a `RunOutcome`; it raises
 only when the grader itself cannot start the run.
 
 Example:
 
     >>> from autograder.run_in_isolation import RunInIsolation
-    >>> outcome = RunInIsolation().run(submission, spec, "quick", "train.npz", workdir)  # doctest: +SKIP
+    >>> outcome = RunInIsolation().run(submission, spec, "quick", workdir, {"MNIST_PATH": "train.npz"})  # doctest: +SKIP
     >>> outcome.exit_code, outcome.timed_out  # doctest: +SKIP
     (0, False)
 """
@@ -87,9 +88,11 @@ class RunInIsolation(LoggingConfigurable):
 
     seed = Integer(0, help="Random seed set before student code runs, so re-grading is repeatable.").tag(config=True)
 
-    def run(self, submission, spec, profile, data_file, workdir):
-        job_dir, out_dir = self._prepare(submission, spec, data_file, workdir)
-        command, env = self._command(spec, job_dir, out_dir)
+    def run(self, submission, spec, profile, workdir, data_env):
+        """Runs `submission` with `workdir/job` as its job folder; `data_env` maps
+        environment variables to files in that folder."""
+        job_dir, out_dir = self._prepare(submission, spec, workdir)
+        command, env = self._command(job_dir, out_dir, data_env)
         limit = by_profile(self.time_limit, profile)
         limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
         if not limiter.uses_cgroups:
@@ -113,19 +116,19 @@ class RunInIsolation(LoggingConfigurable):
         return Limits(self.memory_limit, self.process_limit, by_profile(self.cpu_time_limit, profile),
                       self.file_size_limit)
 
-    def _prepare(self, submission, spec, data_file, workdir):
+    def _prepare(self, submission, spec, workdir):
         job_dir, out_dir = os.path.join(workdir, "job"), os.path.join(workdir, "out")
-        os.makedirs(job_dir)
+        os.makedirs(job_dir, exist_ok=True)
         os.makedirs(out_dir)
         shutil.copy(runner.__file__, os.path.join(job_dir, "runner.py"))
-        shutil.copy(data_file, os.path.join(job_dir, "train.npz"))
-        job = {"cells": submission.cells, "entry_point": spec.entry_point, "seed": self.seed,
-               "output_limit": self.output_limit}
+        job = {"cells": submission.cells, "entry_point": spec.entry_point, "uses_keras": spec.uses_keras,
+               "calls": [{"id": call.id, "function": call.function, "args": list(call.args)} for call in spec.calls],
+               "seed": self.seed, "output_limit": self.output_limit}
         with open(os.path.join(job_dir, "job.json"), "w", encoding="utf-8") as handle:
             json.dump(job, handle)
         return job_dir, out_dir
 
-    def _command(self, spec, job_dir, out_dir):
+    def _command(self, job_dir, out_dir, data_env):
         inside_job, inside_out = (JOB_DIR, OUT_DIR) if self.sandbox == "bwrap" else (job_dir, out_dir)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -135,7 +138,7 @@ class RunInIsolation(LoggingConfigurable):
             # Several gradings share one GPU: take memory as needed, not all of it up front.
             "TF_FORCE_GPU_ALLOW_GROWTH": "true",
             "NBGRADER_EXECUTION": "autograde",
-            spec.data_env: os.path.join(inside_job, "train.npz"),
+            **{name: os.path.join(inside_job, file) for name, file in data_env.items()},
         }
         env.update({key: os.environ[key] for key in ("CUDA_VISIBLE_DEVICES", "KERAS_BACKEND") if key in os.environ})
         command = [sys.executable, os.path.join(inside_job, "runner.py"), os.path.join(inside_job, "job.json"),

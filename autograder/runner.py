@@ -4,7 +4,9 @@ It executes a submission's cells, calls the graded function and records what
 happened as evidence for the trusted side: every `fit` call (its input and the
 metrics Keras computed each epoch, read by the grader's own callback before any
 student callback runs), every line printed with the epoch it was printed in,
-exceptions, and the trained model saved in the `.keras` format.
+exceptions, and the trained model saved in the `.keras` format. Then it calls
+the student's functions the spec names on the grader's inputs, keeping each
+result (and whether the inputs were modified, and how long it took).
 
 This file is copied into the sandbox alone, so it imports nothing from the
 `autograder` package. Nothing it writes is trusted blindly: the trusted side
@@ -19,10 +21,13 @@ import inspect
 import json
 import os
 import sys
+import time
 import traceback
 
 EVENTS_FILE = "events.jsonl"
 MODEL_FILE = "model.keras"
+INPUTS_FILE = "inputs.npz"
+CALLS_FOLDER = "calls"
 
 
 class EventLog:
@@ -56,6 +61,7 @@ class TrainingState:
         self.fit_index = None
         self.epoch = None
         self.fit_count = 0
+        self.model = None  # the model trained last: "$model" in a call's arguments
 
 
 class TaggedStream:
@@ -128,7 +134,7 @@ def install_fit_hook(keras, log, state, out_dir):
         given = arguments.get("callbacks") or []
         student_callbacks = list(given) if isinstance(given, (list, tuple)) else [given]
         arguments["callbacks"] = [make_recorder(keras, log, state)] + student_callbacks
-        state.fit_index, state.epoch = state.fit_count, None
+        state.fit_index, state.epoch, state.model = state.fit_count, None, model
         state.fit_count += 1
         log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
                   epochs=arguments.get("epochs", 1), batch_size=arguments.get("batch_size"),
@@ -178,27 +184,73 @@ def record_exception(log, where, error):
 
 
 def run_submission(job, log):
-    """Executes the cells, then calls the graded function once."""
+    """Executes the cells and calls the graded function once; returns the
+    namespace, or None when the run cannot go on."""
     namespace = {"__name__": "__main__", "get_ipython": NoShell}
     for index, source in enumerate(job["cells"]):
         try:
             exec(compile(python_source(source), f"<cell {index + 1}>", "exec"), namespace)
         except BaseException as error:  # SystemExit too: it is the student's, not ours
             record_exception(log, f"cell {index + 1}", error)
-            return
+            return None
+    if not job["entry_point"]:
+        return namespace
     entry_point = namespace.get(job["entry_point"])
     if not callable(entry_point):
         log.write("missing_entry_point", name=job["entry_point"])
-        return
+        return None
     try:
         returned = entry_point()
     except BaseException as error:
         record_exception(log, job["entry_point"], error)
-        return
+        return None
     log.write("returned", value=repr(returned)[:500])
+    return namespace
+
+
+def run_calls(job, namespace, state, log, job_dir, out_dir):
+    """Calls each function of the job's `calls` on the grader's inputs."""
+    import numpy as np
+
+    with np.load(os.path.join(job_dir, INPUTS_FILE), allow_pickle=False) as data:
+        inputs = {key: data[key] for key in data.files}
+    folder = os.path.join(out_dir, CALLS_FOLDER)
+    os.makedirs(folder, exist_ok=True)
+    for call in job["calls"]:
+        function = namespace.get(call["function"])
+        if not callable(function):
+            log.write("call", id=call["id"], error=f"the notebook defines no function {call['function']}()")
+            continue
+        args = [state.model if name == "$model" else inputs[name].copy() for name in call["args"]]
+        log.write("call", id=call["id"], **timed_call(function, args, os.path.join(folder, call["id"] + ".npz")))
+
+
+def timed_call(function, args, path):
+    """Runs `function(*args)`; saves its result at `path`; says how it went."""
+    import numpy as np
+
+    arrays = [(arg, arg.copy()) for arg in args if isinstance(arg, np.ndarray)]
+    started = time.perf_counter()
+    try:
+        result = function(*args)
+    except BaseException as error:
+        return {"error": f"{type(error).__name__}: {error}"[:1000]}
+    seconds = time.perf_counter() - started
+    modified = any(not np.array_equal(arg, original) for arg, original in arrays)
+    try:
+        values = [np.asarray(item) for item in result] if isinstance(result, (list, tuple)) else [np.asarray(result)]
+        if any(value.dtype == object for value in values):
+            raise TypeError("it holds arrays of different shapes or non-numbers")
+        np.savez(path, *values)
+    except Exception as error:
+        return {"seconds": seconds, "input_modified": modified,
+                "error": f"returned {type(result).__name__}, which is not an array ({error})"[:1000]}
+    return {"seconds": seconds, "input_modified": modified, "error": None, "sequence": isinstance(result, (list, tuple))}
 
 
 def describe_device(keras):
+    if keras is None:
+        return {"backend": None}
     try:
         import tensorflow as tf
 
@@ -215,12 +267,16 @@ def main(job_path, out_dir):
     state = TrainingState()
     sys.stdout = TaggedStream(sys.stdout, "stdout", log, state)
     sys.stderr = TaggedStream(sys.stderr, "stderr", log, state)
-    import keras
+    keras = None
+    if job["uses_keras"]:
+        import keras
 
-    keras.utils.set_random_seed(job["seed"])
-    install_fit_hook(keras, log, state, out_dir)
+        keras.utils.set_random_seed(job["seed"])
+        install_fit_hook(keras, log, state, out_dir)
     log.write("start", device=describe_device(keras))
-    run_submission(job, log)
+    namespace = run_submission(job, log)
+    if namespace is not None and job["calls"]:
+        run_calls(job, namespace, state, log, os.path.dirname(job_path), out_dir)
     log.write("done")
 
 

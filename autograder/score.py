@@ -6,6 +6,11 @@
      "epochs_run": int|null, "final_accuracy": float|null,
      "checks": [{"name", "passed", "points", "max_points", "message"}]}
 
+`to_record()` adds "details", kept with saved results for feedback and reports:
+{"assignment", "profile", "grading_seconds", "expects": {check: what it checks},
+"training": {"accuracy": [per epoch], "stopped_by_callback"} when there was
+training, "figures": [{"title", "outputs": [{"mime", "data"}]}]}.
+
 Example:
 
     >>> from autograder.score import failed_result
@@ -14,7 +19,7 @@ Example:
     0.0
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from .checks.pitfalls import hints_for
 
@@ -36,8 +41,12 @@ class GradeResult:
     epochs_run: int
     final_accuracy: float
     checks: list
+    details: dict = field(default_factory=dict)
 
     def to_json(self):
+        return {key: value for key, value in self.to_record().items() if key != "details"}
+
+    def to_record(self):
         return asdict(self)
 
     @classmethod
@@ -76,11 +85,25 @@ def score(spec, evidence):
     checks = run_checks(spec, evidence)
     final = evidence.epochs[-1].accuracy if evidence.epochs else None
     return GradeResult(run_status(evidence), sum(c.points for c in checks), spec.max_score,
-                       len(evidence.epochs) if evidence.epochs else None, final, checks)
+                       len(evidence.epochs) if evidence.epochs else None, final, checks, details(spec, evidence))
+
+
+def details(spec, evidence):
+    found = {"assignment": spec.assignment, "expects": expectations(spec),
+             "figures": [shown for figure in spec.figures if (shown := figure.render(evidence))]}
+    if evidence.epochs:
+        found["training"] = {"accuracy": [epoch.accuracy for epoch in evidence.epochs],
+                             "stopped_by_callback": evidence.stopped_by_callback}
+    return found
+
+
+def expectations(spec):
+    return {check.name: check.expects for check in spec.checks}
 
 
 def failed_result(spec, status, reason):
     """Every check at 0, each saying why nothing could be graded."""
     checks = [CheckResult(check.name, False, 0.0, float(check.points), f"Not graded: {reason}.")
               for check in spec.checks]
-    return GradeResult(status, 0.0, spec.max_score, None, None, checks)
+    return GradeResult(status, 0.0, spec.max_score, None, None, checks,
+                       {"assignment": spec.assignment, "expects": expectations(spec), "error": reason})

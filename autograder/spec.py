@@ -33,14 +33,31 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Call:
+    """A function of the student's that the grader calls in the sandbox, after the
+    cells and the entry point, on inputs of the grader's choosing.
+
+    `args` name arrays of the spec's `call_inputs`; "$model" stands for the
+    model trained last. The result is kept as evidence under `id`.
+    """
+
+    id: str
+    function: str
+    args: tuple
+
+
+@dataclass(frozen=True)
 class GradingSpec:
     assignment: str
-    entry_point: str  # the function the grader calls once, after running the cells
-    dataset: type  # a Configurable with training_set() and write_training_subset()
-    data_env: str  # environment variable through which the notebook finds its data
+    dataset: type  # a datasets.base.Dataset subclass
     checks: tuple
     profiles: dict
+    entry_point: str = None  # the function the grader calls once after the cells (training), if any
+    uses_keras: bool = True  # record `fit` calls and save the trained model
+    calls: tuple = field(default=())
+    call_inputs: object = None  # callable(trusted data) -> {name: array}, the arrays `calls` use
     pitfalls: tuple = field(default=())
+    figures: tuple = field(default=())
 
     @property
     def max_score(self):

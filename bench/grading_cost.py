@@ -25,7 +25,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from autograder.data import MnistData  # noqa: E402
+from autograder.datasets.mnist import MnistData  # noqa: E402
 from autograder.spec import load_spec  # noqa: E402
 from bench.machine import describe_machine  # noqa: E402
 
@@ -54,9 +54,9 @@ def peak_of(command):
 def bare_run(profile):
     spec = load_spec("mnist_conv")
     with tempfile.TemporaryDirectory() as workdir:
-        data = MnistData().write_training_subset(os.path.join(workdir, "train.npz"),
-                                                 spec.profile(profile).train_images)
-        env = {**os.environ, spec.data_env: data, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        data_env = MnistData().sandbox_files(workdir, spec.profile(profile))
+        env = {**os.environ, **{name: os.path.join(workdir, file) for name, file in data_env.items()},
+               "TF_CPP_MIN_LOG_LEVEL": "3"}
         wall, peak, out = measured([sys.executable, __file__, "--bare-child"], env)
     return {"wall_s": wall, "peak_mib": peak, "epochs": json.loads(out.splitlines()[-1])["epochs"]}
 

@@ -8,7 +8,9 @@ Profiles: `full` is the exercise as written (all 60,000 training images);
 from ..checks.architecture import LayerCount
 from ..checks.pitfalls import INPUT_NOT_RESHAPED, LEGACY_ACC_KEY, PIXELS_NOT_SCALED, stop_outside_if
 from ..checks.training import PrintsStopMessage, ReachesTarget, StopsAtTarget, WithinEpochLimit
-from ..data import MnistData
+from ..datasets.mnist import MnistData
+from ..figures.layer_table import LayerTable
+from ..figures.training_curve import TrainingCurve
 from ..spec import GradingSpec, Profile
 
 TARGET = 0.998
@@ -19,7 +21,6 @@ SPEC = GradingSpec(
     assignment="mnist_conv",
     entry_point="train_mnist_conv",
     dataset=MnistData,
-    data_env="MNIST_PATH",
     checks=(
         LayerCount("single_conv2d", points=1, layer="Conv2D", expected=1),
         LayerCount("single_maxpooling2d", points=1, layer="MaxPooling2D", expected=1),
@@ -33,4 +34,8 @@ SPEC = GradingSpec(
         "full": Profile("full", train_images=None, description="all 60,000 training images"),
     },
     pitfalls=(LEGACY_ACC_KEY, stop_outside_if(TARGET), INPUT_NOT_RESHAPED, PIXELS_NOT_SCALED),
+    figures=(
+        TrainingCurve("Training accuracy per epoch", target=TARGET, max_epochs=MAX_EPOCHS, message=STOP_MESSAGE),
+        LayerTable("Your model, as the grader loaded it"),
+    ),
 )

@@ -1,44 +1,31 @@
-"""Training data for grading, read from a local copy and verified before use.
+"""MNIST for grading, read from a local copy and verified before use.
 
-Grading never touches the network unless an instructor allows it: the data set
-is read from a path set in `nbgrader_config.py` or an environment variable, and
-its arrays are checked (shapes, dtypes, a checksum of the contents) so that a
-truncated or wrong file is a clear error instead of a wrong grade.
+The notebook gets the profile's training images as `$MNIST_PATH` (an npz with
+`x_train`, `y_train`); the trusted side measures the trained model again on the
+same images.
 
 Example:
 
-    >>> from autograder.data import MnistData
+    >>> from autograder.datasets.mnist import MnistData
     >>> x, y = MnistData(path="../shared/data/mnist.npz").training_set(images=100)
     >>> x.shape, y.shape
     ((100, 28, 28), (100,))
 """
 
-import hashlib
 import os
 
 import numpy as np
 from traitlets import Bool, Unicode, default
-from traitlets.config import LoggingConfigurable
+
+from .base import Dataset, DataError, check_arrays
 
 
-class DataError(Exception):
-    """The grading data are missing or not what they should be."""
-
-
-def content_checksum(*arrays):
-    """sha256 over the arrays' bytes: the same for every faithful copy, whatever
-    zip container it came in."""
-    digest = hashlib.sha256()
-    for array in arrays:
-        digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
-class MnistData(LoggingConfigurable):
+class MnistData(Dataset):
     """MNIST in the Keras npz layout (`x_train` (60000, 28, 28) uint8, `y_train`
     (60000,) uint8, ...), loaded with numpy rather than Keras' hash-checked
     loader, so any faithful copy works offline."""
 
+    ENV = "MNIST_PATH"
     TRAIN_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,)}
     TRAIN_CHECKSUM = "edc0d1098aa497be14ace79ddd5171e5a3dcf9c4d196c015389203eb3ba1f59b"
 
@@ -64,11 +51,14 @@ class MnistData(LoggingConfigurable):
         x, y = self._load_verified()
         return x[:images], y[:images]
 
-    def write_training_subset(self, destination, images=None):
-        """Writes the first `images` training examples as an npz for the sandbox."""
-        x, y = self.training_set(images)
-        np.savez(destination, x_train=x, y_train=y)
-        return destination
+    def sandbox_files(self, folder, profile):
+        x, y = self.training_set(profile.train_images)
+        np.savez(os.path.join(folder, "train.npz"), x_train=x, y_train=y)
+        return {self.ENV: "train.npz"}
+
+    def trusted_data(self, profile):
+        x, y = self.training_set(profile.train_images)
+        return {"x": x, "y": y}
 
     def _load_verified(self):
         if self._verified is None:
@@ -83,14 +73,7 @@ class MnistData(LoggingConfigurable):
                 arrays = {key: data[key] for key in self.TRAIN_SHAPES}
         except (OSError, ValueError, KeyError) as error:
             raise DataError(f"{self.path} is not a readable MNIST npz file ({error}). {self._how_to_install()}")
-        for key, shape in self.TRAIN_SHAPES.items():
-            if arrays[key].shape != shape or arrays[key].dtype != np.uint8:
-                raise DataError(
-                    f"{self.path}: {key} is {arrays[key].shape} {arrays[key].dtype}, expected {shape} uint8. "
-                    + self._how_to_install()
-                )
-        if content_checksum(arrays["x_train"], arrays["y_train"]) != self.TRAIN_CHECKSUM:
-            raise DataError(f"{self.path}: the training images differ from MNIST's (checksum). {self._how_to_install()}")
+        check_arrays(arrays, self.TRAIN_SHAPES, self.TRAIN_CHECKSUM, self.path, self._how_to_install())
         return arrays["x_train"], arrays["y_train"]
 
     def _download_or_fail(self):
