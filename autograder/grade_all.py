@@ -46,7 +46,7 @@ class Job:
 
 
 def grade_bytes(content, name, assignment, profile, config):
-    """The Dask task: grades a notebook's bytes on a worker; returns the JSON result.
+    """The Dask task: grades a notebook's bytes on a worker; returns the result's record (JSON).
 
     The notebook travels as bytes, so workers need no view of the course folder.
     """
@@ -54,7 +54,7 @@ def grade_bytes(content, name, assignment, profile, config):
         path = os.path.join(folder, name)
         with open(path, "wb") as handle:
             handle.write(content)
-        return Grader(config=config).grade(path, assignment=assignment, profile=profile).to_json()
+        return Grader(config=config).grade(path, assignment=assignment, profile=profile).to_record()
 
 
 class ClassGrader(LoggingConfigurable):

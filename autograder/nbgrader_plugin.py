@@ -7,7 +7,8 @@ would each train the model), it runs the grading pipeline once and writes each
 check's verdict into the grade cell whose `grade_id` is the check's name:
 points as the cell's result when it passed, an error with the reason when it
 did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
-crash or a timeout is a 0 with its reason, never "needs autograding".
+crash or a timeout is a 0 with its reason, never "needs autograding". The
+autograder's report (see `feedback`) goes on top, for the feedback page.
 
 Example (nbgrader_config.py):
 
@@ -25,6 +26,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from .feedback import REPORT_MARK, report_cell
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
 from .score import GradeResult
@@ -40,7 +42,7 @@ class GradeWithAutograder(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
         name = f"{info.get('student', 'student')}/{info.get('notebook', 'notebook')}.ipynb"
-        result = self._precomputed() or Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
+        result = self._precomputed() or self._grade(nb, info, name)
         self.log.info("%s: %s, %g/%g", name, result.status, result.score, result.max_score)
         checks = {check.name: check for check in result.checks}
         for cell in nb.cells:
@@ -48,7 +50,19 @@ class GradeWithAutograder(NbGraderPreprocessor):
             if cell.metadata.get("nbgrader", {}).get("grade"):
                 cell.outputs = verdict_outputs(checks.pop(grade_id, None), grade_id)
         nb.cells.extend(restored_grade_cell(check) for check in checks.values())
+        nb.cells = [report_cell(result)] + [cell for cell in nb.cells if not cell.metadata.get(REPORT_MARK)]
         return nb, resources
+
+    def _grade(self, nb, info, name):
+        """Grades now, keeping the result beside grade-all's for `report`
+        (with no submission key, so grade-all will still grade it itself)."""
+        from .grade_all import ClassGrader, Job
+
+        result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
+        if info.get("student") and info.get("assignment"):
+            job = Job(info["student"], notebook=name, timestamp="", key="")
+            ClassGrader(parent=self).save_result(info["assignment"], job, result.to_record())
+        return result
 
     def _precomputed(self):
         if not self.precomputed_result:

@@ -52,8 +52,27 @@ def test_autograde_records_a_grade_for_every_check_of_every_submission(course, t
     assert all("not UTF-8" in reason for reason in reasons(course, "grace"))
     handed_in = course / "submitted" / "carol" / "mnist_conv" / "mnist_conv.ipynb"
     assert handed_in.read_bytes() == open(submissions["carol"], "rb").read()  # left as handed in
-    assert "BEGIN HIDDEN TESTS" not in open(os.path.join(course, "autograded", "alice", "mnist_conv",
-                                                          "mnist_conv.ipynb")).read()
+    assert_no_hidden_tests(open(os.path.join(course, "autograded", "alice", "mnist_conv", "mnist_conv.ipynb")).read())
+    check_feedback(course)
+
+
+def assert_no_hidden_tests(text):
+    assert "BEGIN HIDDEN TESTS" not in text and "Graded outside this notebook" not in text
+
+
+def check_feedback(course):
+    """The feedback page: every check explained, the training curve, the layer table, no hidden tests."""
+    nbgrader(course, "generate_feedback", "mnist_conv")
+    page = (course / "feedback" / "alice" / "mnist_conv" / "mnist_conv.html").read_text()
+    assert_no_hidden_tests(page)
+    assert "Autograder: 8 / 8" in page and "what is checked" in page
+    for name in CHECK_NAMES:
+        assert f"<code>{name}</code>" in page
+    assert "training ends within 20 epochs" in page  # the plain-language expectation
+    assert page.count("data:image/png;base64,") == 1  # the training curve
+    assert "Conv2D" in page and "(None, 26, 26, 64)" in page  # the layer table with output shapes
+    crashed = (course / "feedback" / "bob" / "mnist_conv" / "mnist_conv.html").read_text()
+    assert "Autograder: 0 / 8" in crashed and "no data for you" in crashed
 
 
 def reasons(course, student):
