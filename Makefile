@@ -16,7 +16,7 @@ export AUTOGRADER_MNIST
 DEMO_STUDENT := demo_student
 DEMO_DIR     := submitted/$(DEMO_STUDENT)/mnist_conv
 
-.PHONY: demo test install sandbox-tool
+.PHONY: demo test install sandbox-tool browser
 
 demo: install
 	nbgrader generate_assignment mnist_conv --force
@@ -30,7 +30,7 @@ demo: install
 test: install
 	$(PYTHON) -m pytest
 
-install: $(VENV)/.installed sandbox-tool
+install: $(VENV)/.installed sandbox-tool browser
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -44,3 +44,11 @@ sandbox-tool:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
 	  else echo "Install bubblewrap (apt-get install bubblewrap) to sandbox student code." >&2; exit 1; fi; }
+
+# Chromium drives JupyterLab in the end-to-end test (tests/test_jupyterlab_e2e.py, with
+# playwright from the `test` extra; no browser download); Debian packages it.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "Install Chromium (apt-get install chromium) for the JupyterLab end-to-end test; it is skipped without it." >&2; fi; }
