@@ -12,11 +12,15 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 SHARED_MNIST := $(abspath ../shared/data/mnist.npz)
 AUTOGRADER_MNIST ?= $(if $(wildcard $(SHARED_MNIST)),$(SHARED_MNIST),$(HOME)/.keras/datasets/mnist.npz)
 export AUTOGRADER_MNIST
+# The ascent image (conv_basics), likewise; Fashion-MNIST comes from Debian's package (see `data`).
+SHARED_ASCENT := $(abspath ../shared/data/ascent.dat)
+AUTOGRADER_ASCENT ?= $(if $(wildcard $(SHARED_ASCENT)),$(SHARED_ASCENT),$(HOME)/.cache/scipy-data/ascent.dat)
+export AUTOGRADER_ASCENT
 
 DEMO_STUDENT := demo_student
 DEMO_DIR     := submitted/$(DEMO_STUDENT)/mnist_conv
 
-.PHONY: demo test install sandbox-tool browser
+.PHONY: demo test install sandbox-tool browser fashion-data
 
 demo: install
 	nbgrader generate_assignment mnist_conv --force
@@ -30,13 +34,18 @@ demo: install
 test: install
 	$(PYTHON) -m pytest
 
-install: $(VENV)/.installed sandbox-tool browser
+install: $(VENV)/.installed $(VENV)/bin/configurable-http-proxy sandbox-tool browser fashion-data
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -e '.[test]'
 	touch $@
+
+# JupyterHub's proxy (the grading service's tests start a hub): an npm package, kept in the venv.
+$(VENV)/bin/configurable-http-proxy: | $(VENV)/.installed
+	npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error configurable-http-proxy
+	ln -sf ../node/node_modules/.bin/configurable-http-proxy $@
 
 # bubblewrap isolates student code; Debian/Ubuntu package it.
 sandbox-tool:
@@ -52,3 +61,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "Install Chromium (apt-get install chromium) for the JupyterLab end-to-end test; it is skipped without it." >&2; fi; }
+
+# Fashion-MNIST for fashion_cnn: Debian's package installs the four original .gz files.
+fashion-data:
+	@test -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || test -n "$$AUTOGRADER_FASHION_MNIST" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	  else echo "Install Fashion-MNIST (apt-get install dataset-fashion-mnist) or set AUTOGRADER_FASHION_MNIST." >&2; exit 1; fi; }

@@ -32,7 +32,7 @@ class ModelReport:
     load_error: str = None
     remeasured_accuracy: float = None
     optimizer_steps: int = None  # batches the optimizer applied: betrays epochs the records omit
-    layers: list = field(default_factory=list)  # {"name", "class", "output_shape", "params"}, top level
+    layers: list = field(default_factory=list)  # {"name", "class", "output_shape", "params", "activation"}, top level
     keras_model: object = None  # the model as loaded in safe mode, for checks that compute with it
     inputs_scaled: bool = False  # whether the student fed pixels in [0, 1]: feed it the same way
 
@@ -121,7 +121,9 @@ def describe_layer(layer):
         params = int(layer.count_params())
     except (AttributeError, ValueError, TypeError):  # a layer never called has no output yet
         shape, params = [], 0
-    return {"name": layer.name, "class": type(layer).__name__, "output_shape": shape, "params": params}
+    activation = layer.get_config().get("activation")
+    return {"name": layer.name, "class": type(layer).__name__, "output_shape": shape, "params": params,
+            "activation": activation if isinstance(activation, str) else None}
 
 
 def model_inputs(report, images):
@@ -130,14 +132,29 @@ def model_inputs(report, images):
     return batch / 255.0 if report.inputs_scaled else batch
 
 
-def measure_accuracy(x, y, report):
+def accuracy_on(report, x, y):
+    """The loaded model's accuracy on (x, y), pixels as stored (uint8)."""
     import numpy as np
 
+    scores = report.keras_model.predict(model_inputs(report, x), batch_size=1024, verbose=0)
+    return float(np.mean(np.argmax(scores, axis=-1) == y))
+
+
+def measure_accuracy(x, y, report):
     try:
-        scores = report.keras_model.predict(model_inputs(report, x), batch_size=1024, verbose=0)
-        report.remeasured_accuracy = float(np.mean(np.argmax(scores, axis=-1) == y))
+        report.remeasured_accuracy = accuracy_on(report, x, y)
     except Exception as error:
         report.load_error = describe_error(error)
+
+
+def feature_maps(report, images, kinds, count):
+    """The outputs of the model's first `count` layers of classes `kinds` on
+    `images` (uint8, fed as the student fed training images): [array]."""
+    import keras
+
+    layers = [layer for layer in report.keras_model.layers if type(layer).__name__ in kinds][:count]
+    probe = keras.Model(inputs=report.keras_model.inputs, outputs=[layer.output for layer in layers])
+    return [keras.ops.convert_to_numpy(out) for out in probe(model_inputs(report, images), training=False)]
 
 
 def describe_error(error):

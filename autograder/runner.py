@@ -221,8 +221,13 @@ def run_calls(job, namespace, state, log, job_dir, out_dir):
         if not callable(function):
             log.write("call", id=call["id"], error=f"the notebook defines no function {call['function']}()")
             continue
-        args = [state.model if name == "$model" else inputs[name].copy() for name in call["args"]]
+        args = [state.model if name == "$model" else argument(inputs[name]) for name in call["args"]]
         log.write("call", id=call["id"], **timed_call(function, args, os.path.join(folder, call["id"] + ".npz")))
+
+
+def argument(array):
+    """A copy of an input; a 0-d array becomes a plain Python number (an index, a size)."""
+    return array.item() if array.ndim == 0 else array.copy()
 
 
 def timed_call(function, args, path):
