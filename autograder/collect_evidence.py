@@ -87,6 +87,7 @@ class Evidence:
     model_save_error: str = None
     model: object = None  # ModelReport, or None when no model was saved
     calls: dict = field(default_factory=dict)  # CallRecord by id
+    callback_trials: dict = field(default_factory=dict)  # self-check runs: the callbacks on scripted logs, by key
     trusted: dict = field(default_factory=dict)  # the grader's own data (and the calls' inputs)
 
     @property
@@ -196,6 +197,10 @@ def apply_event(evidence, event):
     elif kind == "call" and isinstance(event.get("id"), str):
         evidence.calls[event["id"]] = CallRecord(event["id"], event.get("error"), event.get("seconds"),
                                                  bool(event.get("input_modified")), bool(event.get("sequence")))
+    elif kind == "callback_trial" and isinstance(event.get("key"), str):
+        evidence.callback_trials[event["key"]] = {"stopped_at": event.get("stopped_at"),
+                                                  "printed": [str(text) for text in event.get("printed") or []],
+                                                  "error": event.get("error")}
     elif kind == "start":
         evidence.started = True
     elif kind == "done":

@@ -26,7 +26,7 @@ from traitlets.config import LoggingConfigurable
 from .collect_evidence import collect_evidence
 from .load_notebook import SubmissionError, load_submission
 from .run_in_isolation import GraderError, RunInIsolation
-from .score import failed_result, score
+from .score import failed_result, score, self_check_results
 from .spec import UnknownAssignment, load_spec
 
 
@@ -52,16 +52,31 @@ class Grader(LoggingConfigurable):
         spec = load_spec(assignment or submission.assignment)
         chosen = spec.profile(profile or self.profile)
         started = time.monotonic()
+        result = score(spec, self._evidence(submission, spec, chosen))
+        result.details.update(profile=chosen.name, grading_seconds=round(time.monotonic() - started, 2))
+        return result
+
+    def self_check(self, source, assignment=None):
+        """The spec's self-checks on a dry run (nothing trained): [CheckResult]
+        without points. Raises SubmissionError for a notebook that cannot be read."""
+        submission = load_submission(source)
+        spec = load_spec(assignment or submission.assignment)
+        if not spec.self_checks:
+            raise UnknownAssignment(f"{spec.assignment} has no self-checks")
+        evidence = self._evidence(submission, spec, spec.profile("quick"), dry_run=True)
+        return self_check_results(spec, evidence)
+
+    def _evidence(self, submission, spec, profile, dry_run=False):
         with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
-            trusted, data_env = self._prepare_job(spec, chosen, os.path.join(workdir, "job"))
-            self.log.info("Grading %s (%s profile, %s)", submission.name, chosen.name, chosen.description)
-            run = RunInIsolation(parent=self).run(submission, spec, chosen.name, workdir, data_env)
+            trusted, data_env = self._prepare_job(spec, profile, os.path.join(workdir, "job"))
+            if not dry_run:  # a self-check says nothing of how grading is done
+                self.log.info("Grading %s (%s profile, %s)", submission.name, profile.name, profile.description)
+            run = RunInIsolation(parent=self).run(submission, spec, "check" if dry_run else profile.name, workdir,
+                                                  data_env, dry_run=dry_run)
             evidence = collect_evidence(run, submission, trusted)
             if not (evidence.started or run.timed_out):
                 raise GraderError(f"the grading run did not start (exit status {run.exit_code}):\n{run.log_tail}")
-            result = score(spec, evidence)
-        result.details.update(profile=chosen.name, grading_seconds=round(time.monotonic() - started, 2))
-        return result
+            return evidence
 
     def _prepare_job(self, spec, profile, job_dir):
         """Fills the job folder: the data the notebook reads, the inputs of the

@@ -60,8 +60,9 @@ class RunInIsolation(LoggingConfigurable):
     ).tag(config=True)
 
     time_limit = Dict(
-        {"quick": 900, "full": 5400},
-        help="Wall-clock seconds a run may take, by profile; longer runs are stopped and graded as timed out.",
+        {"quick": 900, "full": 5400, "check": 300},
+        help="Wall-clock seconds a run may take, by profile ('check': a student's fast self-check); longer runs "
+        "are stopped and graded as timed out.",
     ).tag(config=True)
 
     cpu_time_limit = Dict(
@@ -88,10 +89,11 @@ class RunInIsolation(LoggingConfigurable):
 
     seed = Integer(0, help="Random seed set before student code runs, so re-grading is repeatable.").tag(config=True)
 
-    def run(self, submission, spec, profile, workdir, data_env):
+    def run(self, submission, spec, profile, workdir, data_env, dry_run=False):
         """Runs `submission` with `workdir/job` as its job folder; `data_env` maps
-        environment variables to files in that folder."""
-        job_dir, out_dir = self._prepare(submission, spec, workdir)
+        environment variables to files in that folder. A dry run trains nothing
+        (see `runner.install_dry_fit`): the fast self-check."""
+        job_dir, out_dir = self._prepare(submission, spec, workdir, dry_run)
         command, env = self._command(job_dir, out_dir, data_env)
         limit = by_profile(self.time_limit, profile)
         limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
@@ -116,14 +118,14 @@ class RunInIsolation(LoggingConfigurable):
         return Limits(self.memory_limit, self.process_limit, by_profile(self.cpu_time_limit, profile),
                       self.file_size_limit)
 
-    def _prepare(self, submission, spec, workdir):
+    def _prepare(self, submission, spec, workdir, dry_run):
         job_dir, out_dir = os.path.join(workdir, "job"), os.path.join(workdir, "out")
         os.makedirs(job_dir, exist_ok=True)
         os.makedirs(out_dir)
         shutil.copy(runner.__file__, os.path.join(job_dir, "runner.py"))
         job = {"cells": submission.cells, "entry_point": spec.entry_point, "uses_keras": spec.uses_keras,
                "calls": [{"id": call.id, "function": call.function, "args": list(call.args)} for call in spec.calls],
-               "seed": self.seed, "output_limit": self.output_limit}
+               "seed": self.seed, "output_limit": self.output_limit, "dry_run": spec.dry_run if dry_run else None}
         with open(os.path.join(job_dir, "job.json"), "w", encoding="utf-8") as handle:
             json.dump(job, handle)
         return job_dir, out_dir

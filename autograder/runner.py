@@ -151,6 +151,67 @@ def install_fit_hook(keras, log, state, out_dir):
     keras.Model.fit = recorded_fit
 
 
+def install_dry_fit(keras, log, state, out_dir, trial):
+    """Replaces `keras.Model.fit` for a fast self-check: nothing is trained; the
+    model is saved as built, and the student's callbacks are driven through a
+    scripted series of epoch logs (`trial["script"]`), once with each metric
+    name in `trial["keys"]`, recording where each stopped training and what it printed."""
+    signature = inspect.signature(keras.Model.fit)
+
+    def dry_fit(model, *args, **kwargs):
+        arguments = signature.bind(model, *args, **kwargs).arguments
+        given = arguments.get("callbacks") or []
+        callbacks = list(given) if isinstance(given, (list, tuple)) else [given]
+        state.fit_index, state.model = state.fit_count, model
+        state.fit_count += 1
+        log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
+                  epochs=arguments.get("epochs", 1), callbacks=[type(c).__name__ for c in callbacks])
+        save_model(model, log, out_dir)
+        for key in trial["keys"]:
+            log.write("callback_trial", key=key, **drive_callbacks(model, callbacks, key, trial["script"]))
+        return scripted_history(keras, model, trial["script"])
+
+    keras.Model.fit = dry_fit
+
+
+def drive_callbacks(model, callbacks, key, script):
+    """Epoch by epoch through `script` (accuracies under `key`) until a callback
+    sets `model.stop_training`: {"stopped_at", "printed": [text per epoch], "error"}."""
+    import io
+
+    model.stop_training = False
+    printed, stopped_at = [], None
+    for callback in callbacks:
+        callback.set_model(model)
+    for epoch, accuracy in enumerate(script):
+        captured, real = io.StringIO(), sys.stdout
+        sys.stdout = captured
+        try:
+            for callback in callbacks:
+                callback.on_epoch_begin(epoch, {})
+                callback.on_epoch_end(epoch, {key: accuracy, "loss": 1.0 - accuracy})
+        except Exception as error:
+            return {"stopped_at": None, "printed": printed + [captured.getvalue()[:2000]],
+                    "error": f"{type(error).__name__}: {error}"[:500]}
+        finally:
+            sys.stdout = real
+        printed.append(captured.getvalue()[:2000])
+        if getattr(model, "stop_training", False):
+            stopped_at = epoch
+            break
+    model.stop_training = False
+    return {"stopped_at": stopped_at, "printed": printed, "error": None}
+
+
+def scripted_history(keras, model, script):
+    """What `fit` returns, as if the script had been trained through."""
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.epoch = list(range(len(script)))
+    history.history = {"accuracy": list(script), "loss": [1.0 - value for value in script]}
+    return history
+
+
 def save_model(model, log, out_dir):
     try:
         model.save(os.path.join(out_dir, MODEL_FILE))
@@ -277,7 +338,10 @@ def main(job_path, out_dir):
         import keras
 
         keras.utils.set_random_seed(job["seed"])
-        install_fit_hook(keras, log, state, out_dir)
+        if job.get("dry_run"):
+            install_dry_fit(keras, log, state, out_dir, job["dry_run"])
+        else:
+            install_fit_hook(keras, log, state, out_dir)
     log.write("start", device=describe_device(keras))
     namespace = run_submission(job, log)
     if namespace is not None and job["calls"]:

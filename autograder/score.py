@@ -66,6 +66,12 @@ def run_checks(spec, evidence):
     return results
 
 
+def self_check_results(spec, evidence):
+    """The spec's self-checks: verdicts and messages, no points."""
+    return [CheckResult(check.name, outcome.passed, 0.0, 0.0, outcome.message)
+            for check in spec.self_checks for outcome in [check.evaluate(evidence)]]
+
+
 def unsandboxed_note(evidence):
     """Said in every check's message when the configuration turned the sandbox off."""
     return ["(Graded WITHOUT a sandbox: c.RunInIsolation.sandbox = 'none'.)"] if evidence.run.sandbox == "none" else []

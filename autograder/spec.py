@@ -58,6 +58,8 @@ class GradingSpec:
     call_inputs: object = None  # callable(trusted data) -> {name: array}, the arrays `calls` use
     pitfalls: tuple = field(default=())
     figures: tuple = field(default=())
+    self_checks: tuple = field(default=())  # `python -m autograder check`: fast, no points, no hidden grading
+    dry_run: dict = None  # for self-checks, fit trains nothing: {"script": [accuracy per epoch], "keys": [...]}
 
     @property
     def max_score(self):

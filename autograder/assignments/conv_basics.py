@@ -98,6 +98,13 @@ CONVOLUTION_MISTAKES = {
     "setting the border to 0 instead of keeping the image's pixels": convolve_zero_border,
 }
 
+CONVOLUTION_SHAPE = ShapeAndDtype("convolution_shape_dtype", points=1, calls=CONVOLUTIONS, reference=convolve,
+                                  expects="convolve returns an array of the image's shape and dtype")
+POOLING_SHAPE = ShapeAndDtype("pooling_shape", points=1, calls=POOLINGS, reference=max_pool,
+                              expects="max_pool halves each side (512 -> 256; an odd last row or column is dropped)")
+INPUTS_UNCHANGED = InputsUnchanged("inputs_unchanged", points=1, calls=CONVOLUTIONS + POOLINGS,
+                                   expects="neither function modifies the image it is given")
+
 SPEC = GradingSpec(
     assignment="conv_basics",
     dataset=AscentImage,
@@ -105,8 +112,7 @@ SPEC = GradingSpec(
     calls=CONVOLUTIONS + POOLINGS,
     call_inputs=call_inputs,
     checks=(
-        ShapeAndDtype("convolution_shape_dtype", points=1, calls=CONVOLUTIONS, reference=convolve,
-                      expects="convolve returns an array of the image's shape and dtype"),
+        CONVOLUTION_SHAPE,
         ValuesMatch("convolution_edges", points=2, calls=EDGES, reference=convolve, alternatives=CONVOLUTION_MISTAKES,
                     expects="the edge filter gives the reference's pixels on the ascent image and a random one"),
         ValuesMatch("convolution_lines", points=2, calls=LINES, reference=convolve, alternatives=CONVOLUTION_MISTAKES,
@@ -114,17 +120,17 @@ SPEC = GradingSpec(
         ValuesMatch("convolution_random_filter", points=1, calls=RANDOM_FILTER, reference=convolve,
                     alternatives=CONVOLUTION_MISTAKES,
                     expects="a random filter with fractional weights gives the reference's pixels (within 1)"),
-        ShapeAndDtype("pooling_shape", points=1, calls=POOLINGS, reference=max_pool,
-                      expects="max_pool halves each side (512 -> 256; an odd last row or column is dropped)"),
+        POOLING_SHAPE,
         ValuesMatch("pooling_values", points=2, calls=POOLINGS, reference=max_pool,
                     alternatives={"average pooling instead of max pooling": average_pool},
                     expects="each pooled pixel is the maximum of its 2x2 block"),
-        InputsUnchanged("inputs_unchanged", points=1, calls=CONVOLUTIONS + POOLINGS,
-                        expects="neither function modifies the image it is given"),
+        INPUTS_UNCHANGED,
     ),
     profiles={
         "quick": Profile("quick", description="the ascent image and random images (no training)"),
         "full": Profile("full", description="the ascent image and random images (no training)"),
     },
     figures=(CallImages("Your functions on the ascent image", calls=EDGES[:1] + LINES[::2] + POOLINGS[:1]),),
+    # The self-check says whether shapes, dtypes and inputs are right, not whether the pixels are.
+    self_checks=(CONVOLUTION_SHAPE, POOLING_SHAPE, INPUTS_UNCHANGED),
 )

@@ -19,6 +19,7 @@ import numpy as np
 from ..checks.activations import ActivationsMatch
 from ..checks.architecture import LayersMatch
 from ..checks.baseline import BeatsDenseBaseline
+from ..checks.callback_trial import FitInput
 from ..datasets.fashion_mnist import FashionMnistData
 from ..figures.activation_grid import ActivationGrid
 from ..figures.layer_table import LayerTable
@@ -28,6 +29,19 @@ from ..spec import Call, GradingSpec, Profile
 JOURNEY_IMAGES = [0, 23, 28]  # the lesson's three shoes
 JOURNEY_FILTER = 1
 JOURNEY = Call("journey", "layer_activations", ("$model", "journey_images", "filter_index"))
+
+
+CONV_SHAPES = LayersMatch("conv_output_shapes", points=2, layers=(
+    ("Conv2D", (26, 26, 64), "relu"), ("MaxPooling2D", (13, 13, 64), None),
+    ("Conv2D", (11, 11, 64), "relu"), ("MaxPooling2D", (5, 5, 64), None)),
+    expects="convolutions and poolings give 26x26x64, 13x13x64, 11x11x64 and 5x5x64")
+FLATTEN = LayersMatch("flatten_width", points=1, layers=(("Flatten", (1600,), None),),
+                      expects="Flatten turns the 5x5x64 maps into 1,600 values")
+CLASSIFIER = LayersMatch("dense_classifier", points=1, layers=(("Dense", (128,), "relu"), ("Dense", (10,), "softmax")),
+                         expects="Dense(128, relu) then Dense(10, softmax) classify")
+ACTIVATIONS = ActivationsMatch("activations_match", points=2, call=JOURNEY,
+                               expects="layer_activations returns the chosen filter's maps after each conv and "
+                               "pooling layer, as the grader computes them on your model")
 
 
 def call_inputs(trusted):
@@ -40,20 +54,8 @@ SPEC = GradingSpec(
     dataset=FashionMnistData,
     calls=(JOURNEY,),
     call_inputs=call_inputs,
-    checks=(
-        LayersMatch("conv_output_shapes", points=2, layers=(
-            ("Conv2D", (26, 26, 64), "relu"), ("MaxPooling2D", (13, 13, 64), None),
-            ("Conv2D", (11, 11, 64), "relu"), ("MaxPooling2D", (5, 5, 64), None)),
-            expects="convolutions and poolings give 26x26x64, 13x13x64, 11x11x64 and 5x5x64"),
-        LayersMatch("flatten_width", points=1, layers=(("Flatten", (1600,), None),),
-                    expects="Flatten turns the 5x5x64 maps into 1,600 values"),
-        LayersMatch("dense_classifier", points=1, layers=(("Dense", (128,), "relu"), ("Dense", (10,), "softmax")),
-                    expects="Dense(128, relu) then Dense(10, softmax) classify"),
-        BeatsDenseBaseline("beats_dense_baseline", points=2, margin=0.02),
-        ActivationsMatch("activations_match", points=2, call=JOURNEY,
-                         expects="layer_activations returns the chosen filter's maps after each conv and pooling "
-                         "layer, as the grader computes them on your model"),
-    ),
+    checks=(CONV_SHAPES, FLATTEN, CLASSIFIER, BeatsDenseBaseline("beats_dense_baseline", points=2, margin=0.02),
+            ACTIVATIONS),
     profiles={
         "quick": Profile("quick", train_images=6000, description="first 6,000 training images"),
         "full": Profile("full", train_images=None, description="all 60,000 training images"),
@@ -63,4 +65,7 @@ SPEC = GradingSpec(
         LayerTable("Your model, as the grader loaded it"),
         ActivationGrid(f"The journey of test images {JOURNEY_IMAGES} through filter {JOURNEY_FILTER}", call=JOURNEY),
     ),
+    # The self-check trains nothing: shapes, preprocessing and the journey on the untrained model.
+    self_checks=(CONV_SHAPES, FLATTEN, CLASSIFIER, FitInput("input_shape", points=0, shape=(28, 28, 1)), ACTIVATIONS),
+    dry_run={"script": (0.75, 0.85, 0.88, 0.89, 0.9), "keys": ["accuracy"]},
 )

@@ -1,0 +1,45 @@
+"""`python -m autograder check`: a student's fast self-check, without training."""
+
+import json
+
+import nbformat
+import pytest
+
+from conftest import SOLUTION, answer_cell, callback_body, run_autograder, write_variant
+
+
+def self_check(notebook):
+    done = run_autograder("check", str(notebook), "--json")
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert (done.returncode == 0) == all(check["passed"] for check in result["checks"])
+    return {check["name"]: check for check in result["checks"]}
+
+
+def test_the_reference_solution_passes_every_self_check_and_learns_nothing_of_the_grading():
+    done = run_autograder("check", SOLUTION)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "5 of 5 self-checks pass" in done.stdout and "this is not your grade" in done.stdout
+    for hidden in ("reaches_target", "stops_at_target", "quick", "3,000", "profile"):
+        assert hidden not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name, replacement, failing, says", [
+    ("legacy_acc_key", ('logs.get("accuracy", logs.get("acc"))', 'logs.get("acc")'), {"callback_stops", "callback_prints"},
+     "It stops correctly when the logs say 'acc'"),
+    ("stop_outside_if", None, {"callback_stops"}, "stopped training at epoch 1"),
+    ("threshold_too_high", ("accuracy >= TARGET_ACCURACY", "accuracy > 0.999"), {"callback_stops"},
+     "let epoch 5 (accuracy 0.9986) pass"),
+    ("no_reshape", ("x_train.reshape(-1, 28, 28, 1) / 255.0", "x_train / 255.0"), {"input_shape"},
+     "reshape them to (28, 28, 1)"),
+    ("two_convolutions", ('tf.keras.layers.MaxPooling2D(2, 2),',
+                          'tf.keras.layers.MaxPooling2D(2, 2),\n        tf.keras.layers.Conv2D(8, (3, 3)),'),
+     {"single_conv2d"}, "has 2 Conv2D layers"),
+])
+def test_a_mistake_is_named_in_seconds(tmp_path, name, replacement, failing, says):
+    if replacement is None:  # stop_training set whatever the accuracy
+        solution = answer_cell(nbformat.read(SOLUTION, as_version=4)).source
+        replacement = callback_body(solution, '        print("\\n" + STOP_MESSAGE)\n        self.model.stop_training = True')
+    checks = self_check(write_variant(tmp_path / f"{name}.ipynb", replacement))
+    assert {n for n, check in checks.items() if not check["passed"]} == failing, checks
+    assert says in " ".join(check["message"] for check in checks.values())
