@@ -30,6 +30,7 @@ from traitlets.config import LoggingConfigurable
 
 from . import runner
 from .limits import Limits, RunLimiter
+from .progress import RunProgress
 from .sandbox import JOB_DIR, OUT_DIR, bwrap_command
 
 LOG_TAIL_BYTES = 20_000
@@ -106,12 +107,15 @@ class RunInIsolation(LoggingConfigurable):
             limiter.close()
             raise GraderError(f"cannot start the grading run ({error})")
         tail = TailReader(process.stdout)
+        progress = RunProgress(os.path.join(out_dir, runner.EVENTS_FILE), os.path.basename(submission.name))
+        progress.start()
         try:
             timed_out, exit_code, cpu = wait_or_kill(process, limit)
             tail.join()
             return RunOutcome(out_dir, exit_code, timed_out, limit, tail.text(), self.sandbox,
                               limiter.verdict(exit_code, cpu))
         finally:
+            progress.stop()
             limiter.close()
 
     def _limits(self, profile):
