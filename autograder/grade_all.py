@@ -93,13 +93,26 @@ class ClassGrader(LoggingConfigurable):
                     digest = hashlib.sha256(handle.read() + stamp.encode() + profile.encode()).hexdigest()
                 yield Job(student, notebook, stamp, digest)
 
-    def result_path(self, assignment, job):
-        folder = os.path.join(self.coursedir.root, self.results_folder, assignment)
-        return os.path.join(folder, f"{job.student}.json")
+    def result_path(self, assignment, student):
+        return os.path.join(self.results_dir(assignment), f"{student}.json")
+
+    def results_dir(self, assignment):
+        return os.path.join(self.coursedir.root, self.results_folder, assignment)
+
+    def saved_results(self, assignment):
+        """{student: result record} of every result kept for the assignment."""
+        saved = {}
+        for path in sorted(glob.glob(os.path.join(self.results_dir(assignment), "*.json"))):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    saved[os.path.splitext(os.path.basename(path))[0]] = json.load(handle)["result"]
+            except (OSError, ValueError, KeyError):
+                continue  # being replaced right now (see save_result), or not ours
+        return saved
 
     def cached_result(self, assignment, job):
         try:
-            with open(self.result_path(assignment, job), encoding="utf-8") as handle:
+            with open(self.result_path(assignment, job.student), encoding="utf-8") as handle:
                 saved = json.load(handle)
         except (OSError, ValueError):
             return None
@@ -111,7 +124,7 @@ class ClassGrader(LoggingConfigurable):
 
     def save_result(self, assignment, job, result):
         """Written atomically: a crash leaves the old file or the new one, never half."""
-        path = self.result_path(assignment, job)
+        path = self.result_path(assignment, job.student)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
             json.dump({"key": job.key, "result": result}, handle)
@@ -120,7 +133,7 @@ class ClassGrader(LoggingConfigurable):
     def record(self, assignment, job):
         """Into the gradebook, through nbgrader, with the saved result (no second training)."""
         run_nbgrader(self.coursedir.root, "autograde", assignment, "--student", job.student, "--force", "--create",
-                     f"--GradeWithAutograder.precomputed_result={self.result_path(assignment, job)}")
+                     f"--GradeWithAutograder.precomputed_result={self.result_path(assignment, job.student)}")
 
     def submit(self, client, task_resources, assignment, profile, job):
         """The Dask future of grading `job` on the cluster."""

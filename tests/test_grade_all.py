@@ -5,6 +5,7 @@ killed while it grades; a second run grades nothing new; the batch mixes good,
 failing and hostile submissions, and every one ends in the gradebook exactly once.
 """
 
+import csv
 import json
 import os
 import signal
@@ -95,12 +96,47 @@ def test_a_class_on_a_cluster_with_a_worker_killed_mid_batch(course, dask_cluste
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0 and "Nothing to grade" in out
     assert gradebook_rows(course) == rows
+    check_report(course)
 
     submit(course, "bob", SOLUTION, stamp="2026-11-28 09:00:00.000000 UTC")  # bob hands in again
     third = grade_all(course, "--scheduler", address)
     out, err = third.communicate(timeout=600)
     assert third.returncode == 0 and "bob" in out and "alice" not in out
     assert sum(score for score, _ in gradebook_rows(course)["bob"].values()) == 8
+
+
+def report(course):
+    done = subprocess.run([sys.executable, "-m", "autograder", "report", "mnist_conv"], cwd=course,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    folder = course / ".autograder" / "reports" / "mnist_conv"
+    with open(folder / "report.csv", newline="") as handle:
+        rows = {entry["student"]: entry for entry in csv.DictReader(handle)}
+    return rows, (folder / "report.html").read_text(), done.stderr
+
+
+def check_report(course):
+    """The instructor's report on the batch above: every student, why some failed, four plots."""
+    rows, page, progress = report(course)
+    assert sorted(rows) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    for student in ("alice", "frank"):
+        assert rows[student]["score"] == "8.0" and rows[student]["status"] == "graded"
+        assert 1 <= int(rows[student]["epochs_to_target"]) <= 20 and float(rows[student]["grading_seconds"]) > 1
+        assert rows[student]["stops_at_target"] == "2.0"
+    assert rows["carol"]["status"] == "error" and "not a valid notebook" in rows["carol"]["reason"]
+    assert rows["dave"]["status"] == "error" and rows["dave"]["reason"]
+    assert rows["bob"]["score"] == "0.0" and rows["bob"]["reason"] == ""  # graded: 0 points is not a failure
+    assert page.count("data:image/png;base64,") == 4
+    failed = page.split("Submissions that failed to grade")[1].split("All submissions")[0]
+    assert "carol" in failed and "dave" in failed and "alice" not in failed
+    assert "6/6 done" in progress
+
+
+def test_the_report_lists_a_submission_nobody_graded(course):
+    submit(course, "grace", SOLUTION)
+    rows, page, _ = report(course)
+    assert rows["grace"]["status"] == "not graded" and "grade-all" in rows["grace"]["reason"]
+    assert "Nothing to plot yet" in page
 
 
 def test_local_cluster_is_the_default(course):

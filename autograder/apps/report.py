@@ -1,0 +1,18 @@
+"""`python -m autograder report ASSIGNMENT`: a CSV and an HTML page for the instructor.
+
+Score distribution, pass rate per check, epochs to reach the target, grading
+time per submission and the submissions that failed to grade (with why), with
+plots. Written under `.autograder/reports/ASSIGNMENT/` (c.ReportWriter.reports_folder).
+"""
+
+from ..report import ReportWriter
+
+
+def add_arguments(parser):
+    parser.add_argument("assignment", help="assignment name, e.g. mnist_conv")
+
+
+def run(args, config):
+    paths = ReportWriter(config=config).write(args.assignment)
+    print(f"Wrote {paths['csv']}\nWrote {paths['html']}")
+    return 0
