@@ -21,6 +21,8 @@ import html
 from nbformat.v4 import new_code_cell, new_output
 
 REPORT_MARK = "autograder_report"  # cell metadata key: a re-grade replaces the report, never stacks them
+STYLE = ("<style>table.autograder td, table.autograder th {padding: 3px 10px; text-align: left; "
+         "vertical-align: top; border-bottom: 1px solid #ddd}</style>")
 
 
 def report_cell(result):
@@ -43,7 +45,7 @@ def checks_table(result):
         for check in result.checks)
     return (f"<h3>Autograder: {result.score:g} / {result.max_score:g} ({html.escape(result.status)})</h3>"
             f"<p>{html.escape(timing_line(result))}</p>"
-            "<table><thead><tr><th>check</th><th>points</th><th>what is checked</th>"
+            f"{STYLE}<table class='autograder'><thead><tr><th>check</th><th>points</th><th>what is checked</th>"
             f"<th>result, and what to change</th></tr></thead><tbody>{rows}</tbody></table>")
 
 

@@ -24,5 +24,5 @@ class LayerTable(Figure):
             f"<tr><td>{html.escape(layer['name'])}</td><td>{html.escape(layer['class'])}</td>"
             f"<td>{html.escape(str(tuple(layer['output_shape'])))}</td><td>{layer['params']:,}</td></tr>"
             for layer in layers)
-        return [html_output("<table><thead><tr><th>layer</th><th>type</th><th>output shape</th>"
+        return [html_output("<table class='autograder'><thead><tr><th>layer</th><th>type</th><th>output shape</th>"
                             f"<th>parameters</th></tr></thead><tbody>{rows}</tbody></table>")]
