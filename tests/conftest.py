@@ -50,13 +50,14 @@ def answer_cell(notebook):
     return next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution"))
 
 
-def write_variant(path, *replacements, cell=answer_cell):
-    """The reference solution with `(old, new)` replaced in one cell, written to `path`.
+def write_variant(path, *replacements, cell=answer_cell, solution=SOLUTION):
+    """The reference `solution` (mnist_conv's unless given) with `(old, new)` replaced
+    in one cell, written to `path`.
 
     Every `old` must occur: a variant that silently equals the solution would
     make its test meaningless.
     """
-    notebook = nbformat.read(SOLUTION, as_version=4)
+    notebook = nbformat.read(solution, as_version=4)
     target = cell(notebook)
     for old, new in replacements:
         assert old in target.source, f"variant text not found in the solution: {old!r}"

@@ -1,0 +1,85 @@
+"""Grading fashion_cnn with `python -m autograder grade`: the reference solution gets full
+marks; a wrong submission loses exactly the checks its mistake breaks.
+
+Each grading trains a CNN (about a minute on 2 CPU cores), so the wrong submissions are
+few and each says a lot: a network missing its second convolution and pooling, and a
+`layer_activations` that forgets to scale the images it is given. Mistakes that only
+`layer_activations` makes are also caught by the self-check (`python -m autograder
+check`), which trains nothing: there they cost seconds each.
+"""
+
+import json
+import os
+
+import pytest
+
+from conftest import ROOT, failed_checks, grade_json, run_autograder, write_variant
+
+SOLUTION = os.path.join(ROOT, "solutions", "fashion_cnn.ipynb")
+CHECK_NAMES = ["conv_output_shapes", "flatten_width", "dense_classifier", "beats_dense_baseline", "activations_match"]
+
+SECOND_CONV_AND_POOL = ('        tf.keras.layers.Conv2D(64, (3, 3), activation="relu"),\n'
+                        '        tf.keras.layers.MaxPooling2D(2, 2),\n')
+PREPARED = "prepared = np.asarray(images).reshape(-1, 28, 28, 1) / 255.0"
+
+
+def function_cell(name):
+    """Selects the answer cell that defines `name`."""
+    def select(notebook):
+        return next(cell for cell in notebook.cells
+                    if cell.metadata.get("nbgrader", {}).get("solution") and f"def {name}(" in cell.source)
+    return select
+
+
+def test_reference_solution_gets_full_marks():
+    result = grade_json(SOLUTION)
+    assert result["status"] == "graded"
+    assert [check["name"] for check in result["checks"]] == CHECK_NAMES
+    assert failed_checks(result) == set(), result["checks"]
+    assert result["score"] == result["max_score"] == 8.0
+    assert result["epochs_run"] == 5
+
+
+def test_network_without_its_second_convolution_and_pooling(tmp_path):
+    """One Conv2D and one MaxPooling2D: the shapes are wrong from the third layer on, Flatten is
+    13 * 13 * 64 wide, and layer_activations' first four layers are no longer the conv and pooling
+    layers. The dense classifier is still right, and the network still beats the dense one."""
+    notebook = write_variant(tmp_path / "one_conv.ipynb", (SECOND_CONV_AND_POOL * 2, SECOND_CONV_AND_POOL),
+                             cell=function_cell("train_fashion_cnn"), solution=SOLUTION)
+    result = grade_json(notebook)
+    assert result["status"] == "graded"
+    assert failed_checks(result) == {"conv_output_shapes", "flatten_width", "activations_match"}, result["checks"]
+    assert result["score"] == 3.0
+    flatten = next(check for check in result["checks"] if check["name"] == "flatten_width")
+    assert "10816" in flatten["message"], flatten
+
+
+def test_activations_of_unscaled_images_lose_only_their_check(tmp_path):
+    """The model is trained on scaled images, but layer_activations feeds raw 0-255 pixels: the
+    shapes are right, the values are not."""
+    notebook = write_variant(tmp_path / "unscaled.ipynb", (PREPARED, PREPARED.replace(" / 255.0", "")),
+                             cell=function_cell("layer_activations"), solution=SOLUTION)
+    result = grade_json(notebook)
+    assert result["status"] == "graded"
+    assert failed_checks(result) == {"activations_match"}, result["checks"]
+    assert result["score"] == 6.0
+    message = next(check["message"] for check in result["checks"] if check["name"] == "activations_match")
+    assert "preprocessing" in message, message
+
+
+@pytest.mark.parametrize("name, old, new, says", [
+    pytest.param(name, old, new, says, id=name) for name, old, new, says in [
+        ("unscaled_images", PREPARED, PREPARED.replace(" / 255.0", ""), "values differ"),
+        ("wrong_filter", "[..., int(filter_index)]", "[..., 0]", "values differ"),
+        ("layers_after_the_first", "model.layers[:4]", "model.layers[1:5]", "Layer 1: shape"),
+        ("all_channels_kept", "[..., int(filter_index)]", "", "Layer 1: shape"),
+    ]
+])
+def test_self_check_catches_layer_activations_mistakes_without_training(tmp_path, name, old, new, says):
+    notebook = write_variant(tmp_path / f"{name}.ipynb", (old, new), cell=function_cell("layer_activations"),
+                             solution=SOLUTION)
+    done = run_autograder("check", str(notebook), "--json")
+    assert done.returncode == 1, done.stdout + done.stderr[-3000:]
+    checks = {check["name"]: check for check in json.loads(done.stdout)["checks"]}
+    assert {n for n, check in checks.items() if not check["passed"]} == {"activations_match"}, checks
+    assert says in checks["activations_match"]["message"], checks["activations_match"]
