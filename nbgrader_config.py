@@ -43,10 +43,12 @@ c.Grader.profile = os.environ.get("AUTOGRADER_PROFILE", "quick")
 # unless allowed.
 c.MnistData.path = os.environ.get("AUTOGRADER_MNIST") or os.path.expanduser("~/.keras/datasets/mnist.npz")
 c.MnistData.allow_download = False
-# conv_basics: SciPy's ascent.dat (checked against SciPy's sha256).
-c.AscentImage.path = os.environ.get("AUTOGRADER_ASCENT") or os.path.expanduser("~/.cache/scipy-data/ascent.dat")
-# fashion_cnn: the four original .gz files (Debian: apt-get install dataset-fashion-mnist).
-c.FashionMnistData.folder = os.environ.get("AUTOGRADER_FASHION_MNIST") or "/usr/share/datasets/fashion-mnist"
+# conv_basics: SciPy's ascent.dat (checked against SciPy's sha256). Default: $AUTOGRADER_ASCENT,
+# else SciPy's own cache ($XDG_CACHE_HOME or ~/.cache, then scipy-data/ascent.dat).
+# c.AscentImage.path = "/path/to/ascent.dat"
+# fashion_cnn: the four original .gz files. Default: $AUTOGRADER_FASHION_MNIST, else
+# /usr/share/datasets/fashion-mnist (Debian: apt-get install dataset-fashion-mnist).
+# c.FashionMnistData.folder = "/path/to/fashion-mnist"
 
 # Isolation of student code: 'bwrap' (bubblewrap) or 'none' (trusted code only).
 c.RunInIsolation.sandbox = "bwrap"

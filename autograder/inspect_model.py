@@ -154,7 +154,8 @@ def feature_maps(report, images, kinds, count):
 
     layers = [layer for layer in report.keras_model.layers if type(layer).__name__ in kinds][:count]
     probe = keras.Model(inputs=report.keras_model.inputs, outputs=[layer.output for layer in layers])
-    return [keras.ops.convert_to_numpy(out) for out in probe(model_inputs(report, images), training=False)]
+    outputs = probe([model_inputs(report, images)], training=False)  # a list, as the model's inputs are
+    return [keras.ops.convert_to_numpy(out) for out in outputs]
 
 
 def describe_error(error):

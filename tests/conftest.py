@@ -14,6 +14,7 @@ from nbgrader.api import Gradebook
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")
 SHARED_MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist.npz")
+SHARED_ASCENT = os.path.join(ROOT, "..", "shared", "data", "ascent.dat")
 CORPUS = os.path.join(ROOT, "tests", "adversarial")
 CHECK_NAMES = ["single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit", "stops_at_target",
                "prints_stop_message"]
@@ -26,6 +27,18 @@ def mnist_path():
     if not os.path.exists(path):
         pytest.exit(f"No MNIST copy at {path}: set AUTOGRADER_MNIST to a mnist.npz (Keras layout).", returncode=1)
     os.environ["AUTOGRADER_MNIST"] = path
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ascent_path():
+    """Points the grader at SciPy's ascent.dat: $AUTOGRADER_ASCENT, else ../shared/data, else SciPy's cache."""
+    candidates = [os.environ.get("AUTOGRADER_ASCENT"), os.path.abspath(SHARED_ASCENT),
+                  os.path.expanduser("~/.cache/scipy-data/ascent.dat")]
+    path = next((path for path in candidates if path and os.path.exists(path)), None)
+    if path is None:
+        pytest.exit("No copy of SciPy's ascent.dat: set AUTOGRADER_ASCENT to one.", returncode=1)
+    os.environ["AUTOGRADER_ASCENT"] = path
     return path
 
 

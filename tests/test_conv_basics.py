@@ -13,22 +13,9 @@ import pytest
 from conftest import ROOT, failed_checks, grade_json, write_variant
 
 SOLUTION = os.path.join(ROOT, "solutions", "conv_basics.ipynb")
-SHARED_ASCENT = os.path.join(ROOT, "..", "shared", "data", "ascent.dat")
 CHECK_NAMES = ["convolution_shape_dtype", "convolution_edges", "convolution_lines", "convolution_random_filter",
                "pooling_shape", "pooling_values", "inputs_unchanged"]
 CONVOLUTION_VALUES = {"convolution_edges", "convolution_lines", "convolution_random_filter"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def ascent_path():
-    """Points the grader at SciPy's ascent.dat: $AUTOGRADER_ASCENT, else ../shared/data, else SciPy's cache."""
-    candidates = [os.environ.get("AUTOGRADER_ASCENT"), os.path.abspath(SHARED_ASCENT),
-                  os.path.expanduser("~/.cache/scipy-data/ascent.dat")]
-    path = next((path for path in candidates if path and os.path.exists(path)), None)
-    if path is None:
-        pytest.fail("No copy of SciPy's ascent.dat: set AUTOGRADER_ASCENT to one.")
-    os.environ["AUTOGRADER_ASCENT"] = path
-    return path
 
 
 def function_cell(name):

@@ -14,7 +14,6 @@ from autograder.spec import known_assignments, load_spec
 from conftest import ROOT
 
 ASSIGNMENTS = known_assignments()
-SHARED_ASCENT = os.path.join(ROOT, "..", "shared", "data", "ascent.dat")
 
 
 def read(*parts):
@@ -121,13 +120,8 @@ def validation_environment(assignment, folder):
     if assignment == "mnist_conv":
         return {"MNIST_PATH": "/nonexistent/mnist.npz"}  # loaded only by the training cell
     if assignment == "conv_basics":  # scipy.datasets.ascent() reads SciPy's pooch cache
-        ascent = next((path for path in (os.environ.get("AUTOGRADER_ASCENT"), SHARED_ASCENT,
-                                         os.path.expanduser("~/.cache/scipy-data/ascent.dat"))
-                       if path and os.path.exists(path)), None)
-        if ascent is None:
-            pytest.skip("no copy of SciPy's ascent.dat (set AUTOGRADER_ASCENT)")
         os.makedirs(os.path.join(folder, "scipy-data"))
-        shutil.copy(ascent, os.path.join(folder, "scipy-data", "ascent.dat"))
+        shutil.copy(os.environ["AUTOGRADER_ASCENT"], os.path.join(folder, "scipy-data", "ascent.dat"))
         return {"XDG_CACHE_HOME": str(folder)}
     if assignment == "fashion_cnn":  # 10 blank images and 5 labels: training on them would fail
         path = os.path.join(folder, "fashion.npz")

@@ -43,7 +43,7 @@ def as_text(name, results):
     lines += [f"  {'✔' if r.passed else '✘'} {r.name}: {r.message}" for r in results]
     passed = sum(r.passed for r in results)
     lines.append(f"{passed} of {len(results)} self-checks pass." +
-                 (" Submit when you are ready: the grader trains your model on its own data." if passed == len(results)
+                 (" Submit when you are ready: the grader runs your code again, on its own data." if passed == len(results)
                   else " Fix the ones marked ✘, save, and check again."))
     return "\n".join(lines)
 

@@ -24,6 +24,8 @@ import numpy as np
 
 from .base import Check, Outcome
 
+FAST_ENOUGH_S = 0.25  # below this a call is not worth speeding up
+
 
 def call_arguments(evidence, call):
     """The grader's inputs of a call; the trained model ("$model") stands as None."""
@@ -109,9 +111,11 @@ class ValuesMatch(Check):
         started = time.perf_counter()
         self.reference(*call_arguments(evidence, call))
         reference = max(time.perf_counter() - started, 1e-6)
-        verdict = ("as fast as a vectorised version" if seconds < 5 * reference else
-                   f"{seconds / reference:,.0f} times the reference: accepted; numpy slicing makes it fast")
-        return f"Your {describe_call(call)} took {seconds:.3f} s, the vectorised reference {reference:.4f} s ({verdict})."
+        took = f"Your {describe_call(call)} took {seconds:.3f} s, a vectorised reference {reference:.4f} s"
+        # The two timings come from different processes, one cold: only a large gap means a loop.
+        if seconds < max(FAST_ENOUGH_S, 20 * reference):
+            return f"{took}: vectorised speed."
+        return f"{took} ({seconds / reference:,.0f} times slower: accepted; numpy slicing would make it fast)."
 
 
 @dataclass(frozen=True)

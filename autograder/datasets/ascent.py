@@ -29,12 +29,13 @@ class AscentImage(Dataset):
 
     path = Unicode(
         help="Path of ascent.dat. Defaults to $AUTOGRADER_ASCENT, else SciPy's cache "
-        "(~/.cache/scipy-data/ascent.dat)."
+        "($XDG_CACHE_HOME/scipy-data/ascent.dat, ~/.cache/scipy-data/ascent.dat without XDG_CACHE_HOME)."
     ).tag(config=True)
 
     @default("path")
     def _default_path(self):
-        return os.environ.get("AUTOGRADER_ASCENT") or os.path.expanduser("~/.cache/scipy-data/ascent.dat")
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+        return os.environ.get("AUTOGRADER_ASCENT") or os.path.join(cache, "scipy-data", "ascent.dat")
 
     def image(self):
         """The image as SciPy returns it: (512, 512) uint8."""
