@@ -63,6 +63,14 @@ def answer_cell(notebook):
     return next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("solution"))
 
 
+def function_cell(name):
+    """Selects the answer cell that defines `name`."""
+    def select(notebook):
+        return next(cell for cell in notebook.cells
+                    if cell.metadata.get("nbgrader", {}).get("solution") and f"def {name}(" in cell.source)
+    return select
+
+
 def write_variant(path, *replacements, cell=answer_cell, solution=SOLUTION):
     """The reference `solution` (mnist_conv's unless given) with `(old, new)` replaced
     in one cell, written to `path`.
@@ -86,19 +94,19 @@ def callback_body(notebook_source, new_body):
     return (match.group(2), new_body)
 
 
-def submit(course, student, notebook, stamp="2026-11-27 10:00:00.000000 UTC"):
+def submit(course, student, notebook, stamp="2026-11-27 10:00:00.000000 UTC", assignment="mnist_conv"):
     """Hands `notebook` in for `student`, as nbgrader's collect leaves it in submitted/."""
-    folder = course / "submitted" / student / "mnist_conv"
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(notebook, folder / "mnist_conv.ipynb")
+    shutil.copy(notebook, folder / f"{assignment}.ipynb")
     (folder / "timestamp.txt").write_text(stamp)
 
 
-def gradebook_rows(course):
+def gradebook_rows(course, assignment="mnist_conv"):
     """{student: {check: (score, needs manual grading)}}, failing if anyone is recorded twice."""
     with Gradebook(f"sqlite:///{course}/gradebook.db") as gradebook:
         rows = {}
-        for submission in gradebook.find_assignment("mnist_conv").submissions:
+        for submission in gradebook.find_assignment(assignment).submissions:
             for notebook in submission.notebooks:
                 assert submission.student.id not in rows, "recorded twice"
                 rows[submission.student.id] = {g.name: (g.score, g.needs_manual_grade) for g in notebook.grades}

@@ -10,20 +10,12 @@ import os
 import nbformat
 import pytest
 
-from conftest import ROOT, failed_checks, grade_json, write_variant
+from conftest import ROOT, failed_checks, function_cell, grade_json, write_variant
 
 SOLUTION = os.path.join(ROOT, "solutions", "conv_basics.ipynb")
 CHECK_NAMES = ["convolution_shape_dtype", "convolution_edges", "convolution_lines", "convolution_random_filter",
                "pooling_shape", "pooling_values", "inputs_unchanged"]
 CONVOLUTION_VALUES = {"convolution_edges", "convolution_lines", "convolution_random_filter"}
-
-
-def function_cell(name):
-    """Selects the answer cell that defines `name`."""
-    def select(notebook):
-        return next(cell for cell in notebook.cells
-                    if cell.metadata.get("nbgrader", {}).get("solution") and f"def {name}(" in cell.source)
-    return select
 
 
 SOLUTION_NOTEBOOK = nbformat.read(SOLUTION, as_version=4)

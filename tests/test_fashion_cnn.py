@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from conftest import ROOT, failed_checks, grade_json, run_autograder, write_variant
+from conftest import ROOT, failed_checks, function_cell, grade_json, run_autograder, write_variant
 
 SOLUTION = os.path.join(ROOT, "solutions", "fashion_cnn.ipynb")
 CHECK_NAMES = ["conv_output_shapes", "flatten_width", "dense_classifier", "beats_dense_baseline", "activations_match"]
@@ -21,14 +21,6 @@ CHECK_NAMES = ["conv_output_shapes", "flatten_width", "dense_classifier", "beats
 SECOND_CONV_AND_POOL = ('        tf.keras.layers.Conv2D(64, (3, 3), activation="relu"),\n'
                         '        tf.keras.layers.MaxPooling2D(2, 2),\n')
 PREPARED = "prepared = np.asarray(images).reshape(-1, 28, 28, 1) / 255.0"
-
-
-def function_cell(name):
-    """Selects the answer cell that defines `name`."""
-    def select(notebook):
-        return next(cell for cell in notebook.cells
-                    if cell.metadata.get("nbgrader", {}).get("solution") and f"def {name}(" in cell.source)
-    return select
 
 
 def test_reference_solution_gets_full_marks():
