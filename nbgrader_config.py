@@ -59,3 +59,19 @@ c.RunInIsolation.process_limit = 512  # processes and threads at once (cgroup)
 c.RunInIsolation.file_size_limit = 512 * 2**20  # bytes, per file written
 c.RunInIsolation.output_limit = 1_000_000  # characters of printed output kept as evidence
 c.RunInIsolation.seed = 0
+
+# --- the grading service (python -m autograder serve, a JupyterHub service) -----
+# It finds submissions in nbgrader's exchange (c.Exchange.root), grades each as it arrives,
+# records it and releases its feedback where the assignment allows. See README,
+# "Grading by itself in JupyterHub".
+c.GradingPolicy.auto_feedback = {"mnist_conv": True}  # per assignment: feedback as soon as graded
+c.GradingPolicy.auto_feedback_default = False  # assignments not listed: the instructor releases feedback
+c.GradingPolicy.daily_limit = {"mnist_conv": 3}  # per assignment: graded submissions per student per UTC day
+c.GradingPolicy.daily_limit_default = 0  # assignments not listed (0: no limit)
+c.GradingService.poll_interval = 5  # seconds between two looks at the exchange
+c.GradingService.max_attempts = 3  # gradings started before one the grader itself cannot finish is failed
+c.GradingService.retry_delay = 60  # seconds before trying again after the grader failed, times the tries so far
+c.GradingService.scheduler = ""  # a Dask scheduler, e.g. "tcp://dask-scheduler:8786"; empty: a local cluster
+c.GradingService.workers = 0  # local cluster: gradings at once (0: one per GPU slot, else per two CPU cores)
+c.SubmissionQueue.path = ".autograder/service/queue.sqlite"  # relative to the course root; keep it
+c.StatusServer.refresh = 10  # seconds between two reloads of the students' status page
