@@ -20,7 +20,7 @@ export AUTOGRADER_ASCENT
 DEMO_STUDENT := demo_student
 DEMO_DIR     := submitted/$(DEMO_STUDENT)/mnist_conv
 
-.PHONY: demo test install sandbox-tool browser fashion-data
+.PHONY: demo test install system-packages
 
 demo: install
 	nbgrader generate_assignment mnist_conv --force
@@ -34,7 +34,7 @@ demo: install
 test: install
 	$(PYTHON) -m pytest
 
-install: $(VENV)/.installed $(VENV)/bin/configurable-http-proxy sandbox-tool browser fashion-data
+install: $(VENV)/.installed $(VENV)/bin/configurable-http-proxy system-packages
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -47,24 +47,20 @@ $(VENV)/bin/configurable-http-proxy: | $(VENV)/.installed
 	npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error configurable-http-proxy
 	ln -sf ../node/node_modules/.bin/configurable-http-proxy $@
 
-# bubblewrap isolates student code; Debian/Ubuntu package it.
-sandbox-tool:
-	@command -v bwrap >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq bubblewrap; \
-	  else echo "Install bubblewrap (apt-get install bubblewrap) to sandbox student code." >&2; exit 1; fi; }
-
-# Chromium drives JupyterLab in the end-to-end test (tests/test_jupyterlab_e2e.py, with
-# playwright from the `test` extra; no browser download); Debian packages it.
-browser:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq chromium; \
-	  else echo "Install Chromium (apt-get install chromium) for the JupyterLab end-to-end test; it is skipped without it." >&2; fi; }
-
-# Fashion-MNIST for fashion_cnn: Debian's package installs the four original .gz files.
-fashion-data:
-	@test -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || test -n "$$AUTOGRADER_FASHION_MNIST" || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
-	  else echo "Install Fashion-MNIST (apt-get install dataset-fashion-mnist) or set AUTOGRADER_FASHION_MNIST." >&2; exit 1; fi; }
+# Debian/Ubuntu packages, installed with apt in one go as root: bubblewrap isolates student
+# code and Fashion-MNIST is fashion_cnn's data (both required); Chromium drives JupyterLab in
+# the end-to-end test (with playwright from the `test` extra; no browser download), which
+# skips without it.
+system-packages:
+	@need=""; want=""; \
+	command -v bwrap >/dev/null || need="$$need bubblewrap"; \
+	test -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz || test -n "$$AUTOGRADER_FASHION_MNIST" \
+	  || need="$$need dataset-fashion-mnist"; \
+	test -x /usr/bin/chromium || want="$$want chromium"; \
+	if [ -z "$$need$$want" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq $$need $$want; \
+	else \
+	  if [ -n "$$want" ]; then echo "Without$$want the JupyterLab end-to-end test is skipped (apt-get install$$want)." >&2; fi; \
+	  if [ -n "$$need" ]; then echo "Install$$need first (apt-get install$$need; or set AUTOGRADER_FASHION_MNIST)." >&2; exit 1; fi; \
+	fi

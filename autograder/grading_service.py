@@ -38,6 +38,7 @@ from traitlets.config import LoggingConfigurable
 from .grade_all import ClassGrader, run_nbgrader
 from .grading_policy import GradingPolicy
 from .pipeline import Grader
+from .score import failure_reason
 from .spec import known_assignments
 from .submission_queue import SubmissionQueue, utc_now
 
@@ -208,7 +209,7 @@ class GradingService(LoggingConfigurable):
                                           authenticator=self.authenticator).start()
         result = self.grader.cached_result(assignment, job)
         graded = result["status"] == "graded"
-        self.queue.update(row["id"], state="graded" if graded else "failed", note="" if graded else reason(result),
+        self.queue.update(row["id"], state="graded" if graded else "failed", note=failure_reason(result),
                           score=result["score"], max_score=result["max_score"], graded_day=today(),
                           feedback=int(feedback))
         self.log.info("Graded %s/%s: %s, %g/%g%s", student, assignment, result["status"], result["score"],
@@ -221,11 +222,6 @@ class GradingService(LoggingConfigurable):
         retry_at = utc_now() + timedelta(seconds=self.retry_delay * (row["attempts"] + 1))
         self.queue.update(row["id"], state="queued", note=f"the grader failed: {message}",
                           retry_at=retry_at.isoformat())
-
-
-def reason(result):
-    """Why a run could not be graded normally, as its checks say (they all fail for the same reason)."""
-    return next((check["message"] for check in result["checks"] if not check["passed"]), result["status"])
 
 
 def today():

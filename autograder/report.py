@@ -25,6 +25,7 @@ from traitlets.config import LoggingConfigurable
 from .figures.base import new_figure, png_output
 from .grade_all import ClassGrader
 from .progress import Progress
+from .score import failure_reason
 from .spec import load_spec
 
 
@@ -87,14 +88,6 @@ def row(student, result, spec):
             "grading_seconds": details.get("grading_seconds"), "profile": details.get("profile"),
             "reason": failure_reason(result),
             "checks": {check["name"]: check["points"] for check in result["checks"]}}
-
-
-def failure_reason(result):
-    """Why a submission failed to grade ('' when it was graded)."""
-    if result["status"] == "graded":
-        return ""
-    return result.get("details", {}).get("error") or next(
-        (check["message"] for check in result["checks"] if not check["passed"]), result["status"])
 
 
 COLUMNS = ["student", "status", "score", "max_score", "epochs_run", "epochs_to_target", "grading_seconds",

@@ -107,6 +107,14 @@ def expectations(spec):
     return {check.name: check.expects for check in spec.checks}
 
 
+def failure_reason(record):
+    """Why a result record (`to_record()`) is not a normal grading ('' when it is)."""
+    if record["status"] == "graded":
+        return ""
+    return record.get("details", {}).get("error") or next(
+        (check["message"] for check in record["checks"] if not check["passed"]), record["status"])
+
+
 def failed_result(spec, status, reason):
     """Every check at 0, each saying why nothing could be graded."""
     checks = [CheckResult(check.name, False, 0.0, float(check.points), f"Not graded: {reason}.")

@@ -250,6 +250,9 @@ def test_two_students_graded_with_feedback_each_sees_only_their_own(hub, tmp_pat
         assert len(lines) == 1 and "graded" in lines[0] and "fetch_feedback" in lines[0], lines
         page = hub.page(student)
         assert student in page and other not in page and "graded" in page
+    checked = hub.as_student("alice", sys.executable, "-m", "autograder", "check", "mnist_conv/mnist_conv.ipynb")
+    assert "5 of 5 self-checks pass" in checked.stdout, checked.stdout + checked.stderr[-2000:]
+    assert "Your submissions:" in checked.stdout and "graded, 8/8" in checked.stdout  # the status, in check's output
 
     rows = gradebook_rows(hub.course)  # fails if anyone is recorded twice
     assert {student: sum(score for score, _ in grades.values()) for student, grades in rows.items()} == \

@@ -88,7 +88,7 @@ class CallbackPrints(Check):
         if stopped is None or stopped not in printed:
             return Outcome(False, "", f"The message \"{self.message}\" was not printed when your callback stopped "
                            "training (print it exactly, where you set stop_training).")
-        return Outcome(printed == [stopped], f"Your callback printed the message once, when it stopped training.",
+        return Outcome(printed == [stopped], "Your callback printed the message once, when it stopped training.",
                        f"The message was printed in epochs {[i + 1 for i in printed]}: print it only when you "
                        "stop training.")
 

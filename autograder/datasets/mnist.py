@@ -30,8 +30,8 @@ class MnistData(Dataset):
     TRAIN_CHECKSUM = "edc0d1098aa497be14ace79ddd5171e5a3dcf9c4d196c015389203eb3ba1f59b"
 
     path = Unicode(
-        help="Path of the MNIST npz file (Keras layout). Defaults to $AUTOGRADER_MNIST, "
-        "else ~/.keras/datasets/mnist.npz."
+        help="Path of the MNIST npz file (Keras layout). Defaults to $AUTOGRADER_MNIST, else $MNIST_PATH "
+        "(where students' notebooks find it), else ~/.keras/datasets/mnist.npz."
     ).tag(config=True)
 
     allow_download = Bool(
@@ -44,7 +44,8 @@ class MnistData(Dataset):
 
     @default("path")
     def _default_path(self):
-        return os.environ.get("AUTOGRADER_MNIST") or os.path.expanduser("~/.keras/datasets/mnist.npz")
+        return (os.environ.get("AUTOGRADER_MNIST") or os.environ.get(self.ENV)
+                or os.path.expanduser("~/.keras/datasets/mnist.npz"))
 
     def training_set(self, images=None):
         """The verified training arrays, the first `images` of them (all if None)."""

@@ -40,6 +40,10 @@ c.JupyterHub.services = [{
     "display": True,  # listed in the hub's Services menu
 }]
 
+# Students' servers: where their notebooks, and `python -m autograder check`, find MNIST.
+if os.environ.get("AUTOGRADER_MNIST"):
+    c.Spawner.environment = {"MNIST_PATH": os.environ["AUTOGRADER_MNIST"]}
+
 # Every user may open the service (the status page, the status API) and look up its address,
 # in the browser and with their server's token (what `fetch_status` uses).
 SERVICE_SCOPES = [f"access:services!service={SERVICE}", f"read:services!service={SERVICE}"]
