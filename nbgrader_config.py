@@ -64,9 +64,9 @@ c.RunInIsolation.seed = 0
 # It finds submissions in nbgrader's exchange (c.Exchange.root), grades each as it arrives,
 # records it and releases its feedback where the assignment allows. See README,
 # "Grading by itself in JupyterHub".
-c.GradingPolicy.auto_feedback = {"mnist_conv": True}  # per assignment: feedback as soon as graded
+c.GradingPolicy.auto_feedback = {"mnist_conv": True, "conv_basics": True, "fashion_cnn": True}  # feedback once graded
 c.GradingPolicy.auto_feedback_default = False  # assignments not listed: the instructor releases feedback
-c.GradingPolicy.daily_limit = {"mnist_conv": 3}  # per assignment: graded submissions per student per UTC day
+c.GradingPolicy.daily_limit = {"mnist_conv": 3, "conv_basics": 5, "fashion_cnn": 3}  # graded submissions a student a UTC day
 c.GradingPolicy.daily_limit_default = 0  # assignments not listed (0: no limit)
 c.GradingService.poll_interval = 5  # seconds between two looks at the exchange
 c.GradingService.max_attempts = 3  # gradings started before one the grader itself cannot finish is failed
