@@ -221,9 +221,10 @@ def load_call_value(record, out_dir):
     record.value = values if record.sequence else (values[0] if values else None)
 
 
-def collect_evidence(run, submission, trusted):
+def collect_evidence(run, submission, trusted, remeasure=True):
     """Evidence from a finished `RunOutcome`; `trusted` is the grader's own data
-    for the profile: (x, y) measure the saved model again."""
+    for the profile: (x, y) measure the saved model again (unless `remeasure`
+    is off: a self-check's model is untrained)."""
     evidence = Evidence(submission_source=submission.answer_source, run=run, trusted=trusted)
     for event in read_events(os.path.join(run.out_dir, "events.jsonl")):
         apply_event(evidence, event)
@@ -232,5 +233,6 @@ def collect_evidence(run, submission, trusted):
     model_path = os.path.join(run.out_dir, "model.keras")
     if os.path.exists(model_path):
         scaled = bool(evidence.fits) and evidence.fits[-1].input.get("max", 0) <= 1.0
-        evidence.model = inspect_model(model_path, trusted.get("x"), trusted.get("y"), inputs_scaled=scaled)
+        x, y = (trusted.get("x"), trusted.get("y")) if remeasure else (None, None)
+        evidence.model = inspect_model(model_path, x, y, inputs_scaled=scaled)
     return evidence

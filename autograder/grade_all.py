@@ -123,11 +123,15 @@ class ClassGrader(LoggingConfigurable):
         return read_text(os.path.join(stamp, "timestamp.txt")) == job.timestamp and bool(job.timestamp)
 
     def save_result(self, assignment, job, result):
-        """Written atomically: a crash leaves the old file or the new one, never half."""
-        path = self.result_path(assignment, job.student)
+        self.keep_result(assignment, job.student, job.key, result)
+
+    def keep_result(self, assignment, student, key, result):
+        """Written atomically: a crash leaves the old file or the new one, never half.
+        `key` says which submission it is the result of ('' for none known)."""
+        path = self.result_path(assignment, student)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump({"key": job.key, "result": result}, handle)
+            json.dump({"key": key, "result": result}, handle)
         os.replace(path + ".tmp", path)
 
     def record(self, assignment, job):

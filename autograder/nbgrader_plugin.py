@@ -27,6 +27,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
 from .feedback import REPORT_MARK, report_cell
+from .grade_all import ClassGrader
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
 from .score import GradeResult
@@ -56,12 +57,9 @@ class GradeWithAutograder(NbGraderPreprocessor):
     def _grade(self, nb, info, name):
         """Grades now, keeping the result beside grade-all's for `report`
         (with no submission key, so grade-all will still grade it itself)."""
-        from .grade_all import ClassGrader, Job
-
         result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
         if info.get("student") and info.get("assignment"):
-            job = Job(info["student"], notebook=name, timestamp="", key="")
-            ClassGrader(parent=self).save_result(info["assignment"], job, result.to_record())
+            ClassGrader(parent=self).keep_result(info["assignment"], info["student"], "", result.to_record())
         return result
 
     def _precomputed(self):

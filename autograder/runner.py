@@ -63,6 +63,16 @@ class TrainingState:
         self.fit_count = 0
         self.model = None  # the model trained last: "$model" in a call's arguments
 
+    def begin_fit(self, model):
+        self.fit_index, self.epoch, self.model = self.fit_count, None, model
+        self.fit_count += 1
+
+
+def student_callbacks(arguments):
+    """The callbacks a `fit` call was given, as a list."""
+    given = arguments.get("callbacks") or []
+    return list(given) if isinstance(given, (list, tuple)) else [given]
+
 
 class TaggedStream:
     """Stands in for sys.stdout/sys.stderr: passes text through and records it
@@ -131,16 +141,14 @@ def install_fit_hook(keras, log, state, out_dir):
     def recorded_fit(model, *args, **kwargs):
         bound = signature.bind(model, *args, **kwargs)
         arguments = bound.arguments
-        given = arguments.get("callbacks") or []
-        student_callbacks = list(given) if isinstance(given, (list, tuple)) else [given]
-        arguments["callbacks"] = [make_recorder(keras, log, state)] + student_callbacks
-        state.fit_index, state.epoch, state.model = state.fit_count, None, model
-        state.fit_count += 1
+        callbacks = student_callbacks(arguments)
+        arguments["callbacks"] = [make_recorder(keras, log, state)] + callbacks
+        state.begin_fit(model)
         log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
                   epochs=arguments.get("epochs", 1), batch_size=arguments.get("batch_size"),
                   steps_per_epoch=arguments.get("steps_per_epoch"),
                   validation_split=arguments.get("validation_split", 0.0),
-                  callbacks=[type(c).__name__ for c in student_callbacks])
+                  callbacks=[type(c).__name__ for c in callbacks])
         try:
             return original_fit(*bound.args, **bound.kwargs)
         finally:
@@ -160,10 +168,8 @@ def install_dry_fit(keras, log, state, out_dir, trial):
 
     def dry_fit(model, *args, **kwargs):
         arguments = signature.bind(model, *args, **kwargs).arguments
-        given = arguments.get("callbacks") or []
-        callbacks = list(given) if isinstance(given, (list, tuple)) else [given]
-        state.fit_index, state.model = state.fit_count, model
-        state.fit_count += 1
+        callbacks = student_callbacks(arguments)
+        state.begin_fit(model)
         log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
                   epochs=arguments.get("epochs", 1), callbacks=[type(c).__name__ for c in callbacks])
         save_model(model, log, out_dir)

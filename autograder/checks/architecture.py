@@ -26,9 +26,8 @@ class LayerCount(Check):
     expected: int = 1
     expects: str = field(default="")
 
-    def __post_init__(self):
-        if not self.expects:
-            object.__setattr__(self, "expects", f"exactly {self.expected} {self.layer} layer")
+    def default_expects(self):
+        return f"exactly {self.expected} {self.layer} layer"
 
     def evaluate(self, evidence):
         model = evidence.model

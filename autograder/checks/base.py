@@ -38,5 +38,13 @@ class Check:
     points: float
     expects: str
 
+    def __post_init__(self):
+        if not self.expects:  # frozen: set once here, from the check's own parameters
+            object.__setattr__(self, "expects", self.default_expects())
+
+    def default_expects(self):
+        """What the check expects, in words, when the spec does not say."""
+        return ""
+
     def evaluate(self, evidence):
         raise NotImplementedError(f"{type(self).__name__} must implement evaluate(evidence)")

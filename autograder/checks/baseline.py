@@ -44,10 +44,8 @@ class BeatsDenseBaseline(Check):
     margin: float = 0.02
     expects: str = field(default="")
 
-    def __post_init__(self):
-        if not self.expects:
-            object.__setattr__(self, "expects", f"test accuracy at least {self.margin * 100:g} points above a "
-                               "dense network trained the same way")
+    def default_expects(self):
+        return f"test accuracy at least {self.margin * 100:g} points above a dense network trained the same way"
 
     def evaluate(self, evidence):
         if missing := incomplete_training(evidence):

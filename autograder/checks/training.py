@@ -63,9 +63,8 @@ class WithinEpochLimit(Check):
     max_epochs: int = 20
     expects: str = field(default="")
 
-    def __post_init__(self):
-        if not self.expects:
-            object.__setattr__(self, "expects", f"training ends within {self.max_epochs} epochs")
+    def default_expects(self):
+        return f"training ends within {self.max_epochs} epochs"
 
     def evaluate(self, evidence):
         if missing := incomplete_training(evidence):
