@@ -1,9 +1,14 @@
-"""Stage 3: turn what the sandboxed run left behind into `Evidence`.
+"""Stage 3: turn what a grading run left behind into `Evidence`.
 
-The run's event log is parsed defensively (a crash leaves it cut short; hostile
-code may have scribbled in it), and the saved model is inspected and measured
-again on the grader's own copy of the data, in this process, where the
-student's code never ran.
+Two sources, trusted differently. The trainer's record (its own folder, where
+no student code runs) says what was trained: each fit's input, whether its
+images and labels were the grader's, each epoch's accuracy as the trainer
+computed it, what the student's callbacks printed and answered in that epoch,
+and the trained models, inspected here. The runner's event log (the student's
+output folder) says what happened around training: exceptions, output outside
+training, the results of the grader's calls and the callbacks' scripted trial.
+Both are read the same careful way: regular files only, within a size limit,
+malformed lines skipped, every field's type checked.
 
 Example:
 
@@ -13,50 +18,44 @@ Example:
     (7, True)
 """
 
-import json
-import math
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import protocol
 from .inspect_model import inspect_model
+from .protocol import Event, ProtocolError, Record
 
-ACCURACY_KEYS = ("accuracy", "acc")
-# How far below the last logged accuracy the re-measured model may fall. The
-# logged figure is a running mean over an epoch in which the weights keep
-# changing: on the quick profile a model that logged 0.9977 measured 0.9923.
-# A forged metric, or a model never trained, measures far lower.
-LOG_TOLERANCE = 0.01
 MAX_EVENTS_BYTES = 50_000_000  # the runner caps output far below this; more is tampering
+MAX_RECORD_BYTES = 200_000_000
+MAX_CALL_BYTES = 256 * 2**20
 
 
 @dataclass
 class EpochRecord:
+    """One epoch trained by the grader's trainer."""
+
     fit: int
     epoch: int
-    logs: dict
-
-    @property
-    def accuracy(self):
-        return next((self.logs[key] for key in ACCURACY_KEYS if key in self.logs), None)
+    accuracy: float  # the trainer's own accuracy over the epoch's batches
+    logs: dict = field(default_factory=dict)  # what the student's callbacks were given
+    printed: str = ""  # what the student's callbacks printed in this epoch
+    stop: bool = False  # whether they stopped training at its end
 
 
 @dataclass
 class FitRecord:
-    index: int
-    input: dict
-    batch_size: int = None
-    steps_per_epoch: int = None
-    validation_split: float = 0.0
-    stop_training: bool = False
+    """One `fit` call, as the trainer saw it (or, in a dry run, as the runner did)."""
 
-    def steps_for_one_epoch(self):
-        """Batches in one epoch over an array input, or None where that is unknown."""
-        if self.steps_per_epoch or not self.input.get("shape"):
-            return self.steps_per_epoch
-        examples = math.ceil(self.input["shape"][0] * (1.0 - (self.validation_split or 0.0)))
-        return math.ceil(examples / (self.batch_size or 32))
+    index: int
+    input: dict  # shape, dtype, min, max of the images
+    data: dict = field(default_factory=dict)  # see trainer.training_images
+    batch_size: int = None
+    validation_split: float = 0.0
+    refused: str = None  # why the trainer could not train it
+    student_error: dict = None  # {"epoch", "message"}: a student callback raised
+    finished: bool = False
 
 
 @dataclass
@@ -79,74 +78,53 @@ class Evidence:
     run: object  # the RunOutcome of the isolation stage
     fits: list = field(default_factory=list)
     epochs: list = field(default_factory=list)
-    outputs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)  # untrusted: the runner's record of printed text
     exception: dict = None
     missing_entry_point: str = None
     started: bool = False
     finished: bool = False
     model_save_error: str = None
-    model: object = None  # ModelReport, or None when no model was saved
+    model: object = None  # ModelReport of the model trained last (a dry run: as built), or None
+    models: list = field(default_factory=list)  # ModelReport of every model trained
     calls: dict = field(default_factory=dict)  # CallRecord by id
-    callback_trials: dict = field(default_factory=dict)  # self-check runs: the callbacks on scripted logs, by key
+    callback_trials: dict = field(default_factory=dict)  # the callbacks on scripted logs, by metric name
     trusted: dict = field(default_factory=dict)  # the grader's own data (and the calls' inputs)
 
     @property
     def stopped_by_callback(self):
-        return bool(self.fits) and self.fits[-1].stop_training
+        return bool(self.epochs) and self.epochs[-1].stop
 
     def first_epoch_reaching(self, target):
         return next((i for i, epoch in enumerate(self.epochs)
                      if epoch.accuracy is not None and epoch.accuracy >= target), None)
 
     def epochs_printing(self, text):
-        """Indexes (into `epochs`) of the epochs during which `text` was printed."""
-        index = {(epoch.fit, epoch.epoch): i for i, epoch in enumerate(self.epochs)}
-        printed = sorted({index[key] for key, out in self._text_by_epoch().items() if text in out and key in index})
-        return printed
+        """Indexes (into `epochs`) of the epochs during which `text` was printed by the callbacks."""
+        return [i for i, epoch in enumerate(self.epochs) if text in epoch.printed]
 
     def printed_outside_training(self, text):
-        return text in self._text_by_epoch().get((None, None), "")
+        return any(text in str(out.get("text", "")) for out in self.outputs if out.get("fit") is None)
 
-    def _text_by_epoch(self):
-        texts = {}
-        for out in self.outputs:
-            key = (out.get("fit"), out.get("epoch"))
-            texts[key] = texts.get(key, "") + str(out.get("text", ""))
-        return texts
-
-    def records_contradicted(self):
-        """Why the training records cannot be the model's, or None.
-
-        The records come from the student's process; the saved model is
-        checked here: its measured accuracy, and its optimizer's step count,
-        which must not exceed what the recorded epochs account for.
-        """
-        model, last = self.model, (self.epochs[-1].accuracy if self.epochs else None)
-        measured = model.remeasured_accuracy if model else None
-        if measured is not None and last is not None and measured < last - LOG_TOLERANCE:
-            return (f"the training logs say the accuracy was {last:.4f}, but the grader measured the trained "
-                    f"model at {measured:.4f}: the logged metric is not the model's")
-        accounted = self._recorded_steps()
-        if model and model.optimizer_steps is not None and accounted is not None and model.optimizer_steps > accounted:
-            return (f"the optimizer took {model.optimizer_steps} training steps, more than the {accounted} that the "
-                    "recorded epochs account for")
-        return None
-
-    def _recorded_steps(self):
-        total = 0
+    def training_crash(self):
+        """Why training broke off, in words ('your callback raised ...'), or None."""
         for fit in self.fits:
-            steps = fit.steps_for_one_epoch()
-            if steps is None:
-                return None
-            total += steps * sum(1 for epoch in self.epochs if epoch.fit == fit.index)
-        return total
+            if fit.refused:
+                return f"the grader could not train your model: {fit.refused}"
+            if fit.student_error:
+                return (f"your callback raised {fit.student_error['message']} in epoch "
+                        f"{fit.student_error['epoch'] + 1}")
+        return None
 
     def reason_suffix(self):
         """Why the run produced less than it should, as ': ...' (or '')."""
+        if self.run.grader_failure:
+            return f": {self.run.grader_failure}"
         if self.run.killed_reason:
             return f": your code was stopped because it {self.run.killed_reason}"
         if self.run.timed_out:
             return f": grading stopped your code after {self.run.limit_s:.0f} s, its time limit"
+        if crash := self.training_crash():
+            return f": {crash}"
         if self.exception:
             return f": your code raised {self.exception['type']} in {self.exception['where']}: {self.exception['message']}"
         if self.missing_entry_point:
@@ -157,53 +135,92 @@ class Evidence:
 
     def model_problem(self):
         if self.model is None:
-            return f"no model was saved ({self.model_save_error or 'fit() was never called'})"
+            return f"no model was trained ({self.model_save_error or 'fit() was never called'})"
         return self.model.load_error or "unknown error"
 
 
-def read_events(path):
-    """The runner's events, skipping lines that are not its JSON objects."""
-    if not os.path.exists(path):
+def read_lines(path, limit):
+    """The JSON objects of a JSON-lines file; [] when it is missing, not a regular file or too large."""
+    try:
+        return protocol.json_lines(protocol.read_regular_file(path, limit))
+    except ProtocolError:
         return []
-    events = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for line in handle.read(MAX_EVENTS_BYTES).splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(event, dict):
-                events.append(event)
-    return events
 
 
-def apply_event(evidence, event):
+def typed(value, kinds, default=None):
+    """`value` if it is one of `kinds` (a bool is not a number), else `default`."""
+    if isinstance(value, bool) and bool not in kinds:
+        return default
+    return value if isinstance(value, kinds) else default
+
+
+def number(value):
+    value = typed(value, (int, float))
+    return None if value is None or value != value else float(value)  # NaN is no number
+
+
+def text(value, limit=5000):
+    return typed(value, (str,), "")[:limit]
+
+
+def input_summary(value):
+    summary = typed(value, (dict,), {})
+    shape = typed(summary.get("shape"), (list,), [])
+    return {"shape": [side for side in shape if typed(side, (int,)) is not None], "dtype": text(summary.get("dtype")),
+            "min": number(summary.get("min")), "max": number(summary.get("max"))}
+
+
+def apply_record(evidence, record):
+    """One line of the trainer's record."""
+    kind, fit = record.get("record"), typed(record.get("fit"), (int,))
+    if fit is None:
+        return
+    if kind in (Record.FIT, Record.REFUSED):
+        data = {key: value for key, value in typed(record.get("data"), (dict,), {}).items()
+                if typed(value, (int,)) is not None}
+        evidence.fits.append(FitRecord(fit, input_summary(record.get("input")), data,
+                                       typed(record.get("batch_size"), (int,)),
+                                       number(record.get("validation_split")) or 0.0,
+                                       text(record.get("reason")) if kind == Record.REFUSED else None))
+    elif kind == Record.EPOCH:
+        logs = {str(key): number(value) for key, value in typed(record.get("logs"), (dict,), {}).items()}
+        evidence.epochs.append(EpochRecord(fit, typed(record.get("epoch"), (int,), 0), number(record.get("accuracy")),
+                                           logs, text(record.get("printed"), 100_000), record.get("stop") is True))
+    elif kind == Record.FIT_END and evidence.fits and evidence.fits[-1].index == fit:
+        error = record.get("error")
+        if isinstance(error, str):
+            evidence.fits[-1].refused = error[:2000]
+        elif isinstance(error, dict):
+            evidence.fits[-1].student_error = {"epoch": typed(error.get("epoch"), (int,), 0),
+                                               "message": text(error.get("message"), 2000)}
+        evidence.fits[-1].finished = True
+
+
+def apply_event(evidence, event, trained):
+    """One line of the runner's event log (untrusted); `trained`: whether fits come from the trainer instead."""
     kind = event.get("event")
-    if kind == "fit_begin":
-        evidence.fits.append(FitRecord(event.get("fit"), event.get("input") or {}, event.get("batch_size"),
-                                       event.get("steps_per_epoch"), event.get("validation_split")))
-    elif kind == "fit_end" and evidence.fits:
-        evidence.fits[-1].stop_training = bool(event.get("stop_training"))
-    elif kind == "epoch_end":
-        evidence.epochs.append(EpochRecord(event.get("fit"), event.get("epoch"), event.get("logs") or {}))
-    elif kind == "output":
-        evidence.outputs.append(event)
-    elif kind == "exception" and evidence.exception is None:
-        evidence.exception = event
-    elif kind == "missing_entry_point":
-        evidence.missing_entry_point = event.get("name")
-    elif kind == "model_save_failed":
-        evidence.model_save_error = event.get("error")
-    elif kind == "call" and isinstance(event.get("id"), str):
-        evidence.calls[event["id"]] = CallRecord(event["id"], event.get("error"), event.get("seconds"),
-                                                 bool(event.get("input_modified")), bool(event.get("sequence")))
-    elif kind == "callback_trial" and isinstance(event.get("key"), str):
-        evidence.callback_trials[event["key"]] = {"stopped_at": event.get("stopped_at"),
-                                                  "printed": [str(text) for text in event.get("printed") or []],
-                                                  "error": event.get("error")}
-    elif kind == "start":
+    if kind == Event.OUTPUT:
+        evidence.outputs.append({"text": text(event.get("text"), 10**6), "fit": typed(event.get("fit"), (int,))})
+    elif kind == Event.EXCEPTION and evidence.exception is None:
+        evidence.exception = {key: text(event.get(key)) for key in ("where", "type", "message", "traceback")}
+    elif kind == Event.MISSING_ENTRY_POINT:
+        evidence.missing_entry_point = text(event.get("name"), 200)
+    elif kind == Event.MODEL_SAVE_FAILED:
+        evidence.model_save_error = text(event.get("error"))
+    elif kind == Event.FIT_BEGIN and not trained:
+        evidence.fits.append(FitRecord(len(evidence.fits), input_summary(event.get("input"))))
+    elif kind == Event.CALL and typed(event.get("id"), (str,)):
+        evidence.calls[event["id"]] = CallRecord(event["id"], typed(event.get("error"), (str,)),
+                                                 number(event.get("seconds")), event.get("input_modified") is True,
+                                                 event.get("sequence") is True)
+    elif kind == Event.CALLBACK_TRIAL and typed(event.get("key"), (str,)):
+        printed = typed(event.get("printed"), (list,), [])
+        evidence.callback_trials[event["key"]] = {"stopped_at": typed(event.get("stopped_at"), (int,)),
+                                                  "printed": [text(item) for item in printed],
+                                                  "error": typed(event.get("error"), (str,))}
+    elif kind == Event.START:
         evidence.started = True
-    elif kind == "done":
+    elif kind == Event.DONE:
         evidence.finished = True
 
 
@@ -211,28 +228,45 @@ def load_call_value(record, out_dir):
     """The saved result of a call, read without unpickling anything."""
     if record.error:
         return
-    path = os.path.join(out_dir, "calls", f"{record.id}.npz")
+    path = os.path.join(out_dir, protocol.CALLS_FOLDER, f"{record.id}.npz")
     try:
-        with np.load(path, allow_pickle=False) as saved:
+        import io
+
+        with np.load(io.BytesIO(protocol.read_regular_file(path, MAX_CALL_BYTES)), allow_pickle=False) as saved:
             values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, ProtocolError) as error:
         record.error = f"its result could not be read back ({error})"
         return
     record.value = values if record.sequence else (values[0] if values else None)
 
 
-def collect_evidence(run, submission, trusted, remeasure=True):
-    """Evidence from a finished `RunOutcome`; `trusted` is the grader's own data
-    for the profile: (x, y) measure the saved model again (unless `remeasure`
-    is off: a self-check's model is untrained)."""
+def trained_models(evidence, trainer_dir):
+    """The models the trainer saved, one per finished fit, inspected."""
+    for fit in evidence.fits:
+        path = os.path.join(trainer_dir, f"model-{fit.index}.keras")
+        if fit.finished and not fit.refused and os.path.exists(path):
+            evidence.models.append(inspect_model(path, inputs_scaled=scaled(fit)))
+    evidence.model = evidence.models[-1] if evidence.models else None
+
+
+def scaled(fit):
+    return fit.input.get("max") is not None and fit.input["max"] <= 1.0
+
+
+def collect_evidence(run, submission, trusted):
+    """Evidence from a finished `RunOutcome`; `trusted` is the grader's own data for the profile."""
     evidence = Evidence(submission_source=submission.answer_source, run=run, trusted=trusted)
-    for event in read_events(os.path.join(run.out_dir, "events.jsonl")):
-        apply_event(evidence, event)
+    if run.trainer_dir:
+        for record in read_lines(os.path.join(run.trainer_dir, protocol.TRAINING_FILE), MAX_RECORD_BYTES):
+            apply_record(evidence, record)
+    for event in read_lines(os.path.join(run.out_dir, protocol.EVENTS_FILE), MAX_EVENTS_BYTES):
+        apply_event(evidence, event, trained=bool(run.trainer_dir))
     for record in evidence.calls.values():
         load_call_value(record, run.out_dir)
-    model_path = os.path.join(run.out_dir, "model.keras")
-    if os.path.exists(model_path):
-        scaled = bool(evidence.fits) and evidence.fits[-1].input.get("max", 0) <= 1.0
-        x, y = (trusted.get("x"), trusted.get("y")) if remeasure else (None, None)
-        evidence.model = inspect_model(model_path, x, y, inputs_scaled=scaled)
+    if run.trainer_dir:
+        trained_models(evidence, run.trainer_dir)
+    elif os.path.lexists(os.path.join(run.out_dir, protocol.MODEL_FILE)):  # a dry run: the model as built
+        evidence.model = inspect_model(os.path.join(run.out_dir, protocol.MODEL_FILE),
+                                       inputs_scaled=bool(evidence.fits) and scaled(evidence.fits[-1]))
+        evidence.models = [evidence.model]
     return evidence

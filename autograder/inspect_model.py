@@ -1,37 +1,46 @@
-"""The trusted side's look at a saved `.keras` model: its layers and its accuracy.
+"""The trusted side's look at a saved `.keras` model: its layers and their shapes.
 
-Layers are counted from the file's configuration (nested models included) and
-its weights (a convolution kernel is a 4-D array wherever it hides); no code
-from the file is run for that. Accuracy is measured again by loading the model
-with Keras' safe mode, so a `Lambda` layer or an unknown custom class is refused
-with a message instead of being executed.
+Layers are counted from the file's configuration (nested models included), by
+family: a convolution is any Keras convolution (1-D, 2-D, 3-D, depthwise,
+separable, transposed), a pooling any Keras pooling. No code from the file is
+run for that. The model is then loaded with Keras' safe mode, so a `Lambda`
+layer or an unknown custom class is refused with a message, never executed.
+The file is read only if it is a regular file within a size limit.
 
 Example:
 
     >>> from autograder.inspect_model import inspect_model
-    >>> report = inspect_model("model.keras", x_train, y_train, inputs_scaled=True)  # doctest: +SKIP
-    >>> report.count("Conv2D"), report.remeasured_accuracy  # doctest: +SKIP
-    (1, 0.9991)
+    >>> report = inspect_model("model-0.keras", inputs_scaled=True)  # doctest: +SKIP
+    >>> report.count("Conv2D"), report.family_count("Conv2D")  # doctest: +SKIP
+    (1, 1)
 """
 
+import io
 import json
 import os
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
-# Layers whose weights betray them even when the configuration hides them.
-KERNEL_RANKS = {"Conv2D": 4}
+from .protocol import ProtocolError, loads, read_regular_file
+
+MAX_MODEL_BYTES = 512 * 2**20
+# Layer families: "exactly one Conv2D" means one convolution of any kind, and that one a Conv2D.
+FAMILIES = {
+    "convolution": ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
+                    "SeparableConv2D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "ConvLSTM1D",
+                    "ConvLSTM2D", "ConvLSTM3D"),
+    "pooling": ("MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D",
+                "AveragePooling3D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
+                "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D"),
+}
 
 
 @dataclass
 class ModelReport:
     layer_counts: Counter = field(default_factory=Counter)
-    weight_ranks: Counter = field(default_factory=Counter)
     custom_classes: list = field(default_factory=list)
     load_error: str = None
-    remeasured_accuracy: float = None
-    optimizer_steps: int = None  # batches the optimizer applied: betrays epochs the records omit
     layers: list = field(default_factory=list)  # {"name", "class", "output_shape", "params", "activation"}, top level
     keras_model: object = None  # the model as loaded in safe mode, for checks that compute with it
     inputs_scaled: bool = False  # whether the student fed pixels in [0, 1]: feed it the same way
@@ -42,64 +51,66 @@ class ModelReport:
         return (["Lambda"] if self.layer_counts["Lambda"] else []) + self.custom_classes
 
     def count(self, layer):
-        """Layers of class `layer` in the configuration, or its kernels in the
-        weights when those are more (a layer hidden inside a custom one)."""
-        hidden = self.weight_ranks[KERNEL_RANKS[layer]] if layer in KERNEL_RANKS else 0
-        return max(self.layer_counts[layer], hidden)
+        """Layers of class `layer` in the configuration, nested models included."""
+        return self.layer_counts[layer]
+
+    def family(self, layer):
+        """(family name, member classes) of `layer`'s family, or (layer, (layer,)) if it has none."""
+        return next(((name, members) for name, members in FAMILIES.items() if layer in members), (layer, (layer,)))
+
+    def family_counts(self, layer):
+        """{class: count} of the layers of `layer`'s family in the model."""
+        return {kind: self.layer_counts[kind] for kind in self.family(layer)[1] if self.layer_counts[kind]}
 
 
-def inspect_model(path, x, y, inputs_scaled):
-    """Reports on the model saved at `path`; measures its accuracy on (x, y)
-    (when given), given as stored (uint8 pixels), scaled to [0, 1] when `inputs_scaled`."""
+def inspect_model(path, inputs_scaled=False):
+    """Reports on the model saved at `path`, fed pixels in [0, 1] when `inputs_scaled`."""
     report = ModelReport(inputs_scaled=inputs_scaled)
     try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(archive.read("config.json"))
-            # The compile config (losses, metrics) is not the architecture, and is never loaded.
-            walk_config({key: value for key, value in config.items() if key != "compile_config"}, report)
-            if "model.weights.h5" in archive.namelist():
-                read_weights(archive, report)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+        with zipfile.ZipFile(io.BytesIO(read_regular_file(path, MAX_MODEL_BYTES))) as archive:
+            config = loads(archive.read("config.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ProtocolError) as error:
         report.load_error = f"the saved model file is unreadable ({error})"
         return report
+    # The compile config (losses, metrics) is not the architecture, and is never loaded.
+    for node in config_nodes({key: value for key, value in config.items() if key != "compile_config"}):
+        report.layer_counts[node["class_name"]] += 1
+    report.custom_classes = foreign_classes(config)
     if report.custom_classes:
         report.load_error = ("it uses custom classes the grader cannot verify (" + ", ".join(report.custom_classes)
                              + "); build the model from built-in Keras layers")
         return report
     load_trusted(path, report)
-    if report.keras_model is not None and x is not None:
-        measure_accuracy(x, y, report)
     return report
 
 
-def walk_config(node, report):
-    """Counts every layer class in a Keras config tree, nested models included."""
-    if isinstance(node, dict):
-        if "class_name" in node and "config" in node:
-            report.layer_counts[node["class_name"]] += 1
-            module = str(node.get("module") or "keras")
-            if not module.startswith("keras") and node["class_name"] not in report.custom_classes:
-                report.custom_classes.append(node["class_name"])
-        for value in node.values():
-            walk_config(value, report)
-    elif isinstance(node, list):
-        for value in node:
-            walk_config(value, report)
+def config_nodes(tree):
+    """Every serialised Keras object ({class_name, config, ...}) in a config
+    tree, nested ones included; iterative, so no depth can overflow the stack."""
+    stack, found = [tree], []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("class_name"), str) and "config" in node:
+                found.append(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
 
 
-def read_weights(archive, report):
-    import h5py
-
-    def visit(_, item):
-        if isinstance(item, h5py.Dataset):
-            report.weight_ranks[item.ndim] += 1
-
-    with archive.open("model.weights.h5") as handle, h5py.File(handle, "r") as weights:
-        if "layers" in weights:  # not "optimizer": its slots mirror every kernel
-            weights["layers"].visititems(visit)
-        iterations = weights.get("optimizer/vars/0")  # Keras' optimizers keep `iterations` first
-        if isinstance(iterations, h5py.Dataset) and iterations.ndim == 0:
-            report.optimizer_steps = int(iterations[()])
+def foreign_classes(tree):
+    """Class names in a config tree that are not Keras' own (custom layers,
+    metrics, losses: code the grader will not run), in order, each once."""
+    foreign = []
+    for node in config_nodes(tree):
+        module = node.get("module")
+        registered = node.get("registered_name")
+        own = (module is None or str(module).startswith("keras")) and \
+            (registered is None or registered == node["class_name"])
+        if not own and node["class_name"] not in foreign:
+            foreign.append(node["class_name"])
+    return foreign
 
 
 def load_trusted(path, report):
@@ -138,13 +149,6 @@ def accuracy_on(report, x, y):
 
     scores = report.keras_model.predict(model_inputs(report, x), batch_size=1024, verbose=0)
     return float(np.mean(np.argmax(scores, axis=-1) == y))
-
-
-def measure_accuracy(x, y, report):
-    try:
-        report.remeasured_accuracy = accuracy_on(report, x, y)
-    except Exception as error:
-        report.load_error = describe_error(error)
 
 
 def feature_maps(report, images, kinds, count):

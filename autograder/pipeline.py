@@ -72,8 +72,8 @@ class Grader(LoggingConfigurable):
             if not dry_run:  # a self-check says nothing of how grading is done
                 self.log.info("Grading %s (%s profile, %s)", submission.name, profile.name, profile.description)
             run = RunInIsolation(parent=self).run(submission, spec, "check" if dry_run else profile.name, workdir,
-                                                  data_env, dry_run=dry_run)
-            evidence = collect_evidence(run, submission, trusted, remeasure=not dry_run)
+                                                  data_env, trusted=trusted, dry_run=dry_run)
+            evidence = collect_evidence(run, submission, trusted)
             if not (evidence.started or run.timed_out):
                 raise GraderError(f"the grading run did not start (exit status {run.exit_code}):\n{run.log_tail}")
             return evidence

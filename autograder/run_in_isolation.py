@@ -1,16 +1,21 @@
-"""Stage 2: run the student's code in a separate, sandboxed process.
+"""Stage 2: run the student's code in a separate, sandboxed process, and
+train what it hands to `fit` in another, the grader's trainer.
 
 The run gets the runner script, a job description, the job folder the
 pipeline filled (the data the notebook reads, the inputs of the grader's
-calls) and a private output folder; it leaves an event log, the trained model
-and the calls' results there. Limits: wall time (by profile), size of files written, size of recorded
+calls) and a private output folder; it leaves an event log and the calls'
+results there. For assignments that train, the trainer (`trainer_process`)
+runs beside it, outside the sandbox, and keeps its own record and the trained
+models in its own folder. Limits: wall time (by profile), CPU time, memory and
+processes (both processes together), size of files written, size of recorded
 output. Whatever happens inside, this stage returns a `RunOutcome`; it raises
 only when the grader itself cannot start the run.
 
 Example:
 
     >>> from autograder.run_in_isolation import RunInIsolation
-    >>> outcome = RunInIsolation().run(submission, spec, "quick", workdir, {"MNIST_PATH": "train.npz"})  # doctest: +SKIP
+    >>> outcome = RunInIsolation().run(submission, spec, "quick", workdir, {"MNIST_PATH": "train.npz"},
+    ...                                trusted={"x": x, "y": y})  # doctest: +SKIP
     >>> outcome.exit_code, outcome.timed_out  # doctest: +SKIP
     (0, False)
 """
@@ -28,12 +33,15 @@ from dataclasses import dataclass
 from traitlets import Dict, Enum, Integer
 from traitlets.config import LoggingConfigurable
 
-from . import runner
+from . import protocol
 from .limits import Limits, RunLimiter
 from .progress import RunProgress
 from .sandbox import JOB_DIR, OUT_DIR, bwrap_command
+from .trainer_process import TrainerProcess
 
 LOG_TAIL_BYTES = 20_000
+# The script run in the sandbox; it imports only `protocol`, copied beside it.
+RUNNER_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
 
 
 class GraderError(Exception):
@@ -49,6 +57,8 @@ class RunOutcome:
     log_tail: str
     sandbox: str
     killed_reason: str = None
+    trainer_dir: str = None  # the trainer's folder (record, models), when the assignment trains
+    grader_failure: str = ""  # why the grader's own side failed ('' when it did not)
 
 
 class RunInIsolation(LoggingConfigurable):
@@ -88,35 +98,65 @@ class RunInIsolation(LoggingConfigurable):
         "training); the rest is dropped."
     ).tag(config=True)
 
-    seed = Integer(0, help="Random seed set before student code runs, so re-grading is repeatable.").tag(config=True)
+    seed = Integer(0, help="Random seed set before student code runs and of the trainer's weights, so "
+                   "re-grading is repeatable.").tag(config=True)
 
-    def run(self, submission, spec, profile, workdir, data_env, dry_run=False):
+    transfer_limit = Integer(
+        2 * 2**30, help="Bytes of training arrays one fit call may hand to the grader's trainer (a dataset or a "
+        "generator is read out to arrays first)."
+    ).tag(config=True)
+
+    max_epochs = Integer(
+        200, help="Epochs the trainer trains in one grading run, all fit calls together; a fit asking for more is "
+        "refused with a message."
+    ).tag(config=True)
+
+    def run(self, submission, spec, profile, workdir, data_env, trusted=None, dry_run=False):
         """Runs `submission` with `workdir/job` as its job folder; `data_env` maps
-        environment variables to files in that folder. A dry run trains nothing
-        (see `runner.install_dry_fit`): the fast self-check."""
+        environment variables to files in that folder; the trainer gets `trusted`
+        (the profile's x and y, to tell whether fit got them). A dry run trains
+        nothing (see `runner.install_dry_fit`): the fast self-check."""
         job_dir, out_dir = self._prepare(submission, spec, workdir, dry_run)
         command, env = self._command(job_dir, out_dir, data_env)
         limit = by_profile(self.time_limit, profile)
         limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
         if not limiter.uses_cgroups:
             self.log.warning("No cgroup could be made: memory and process limits fall back to rlimits")
+        trainer = None
         try:
+            if spec.uses_keras and not dry_run:
+                trainer = TrainerProcess(os.path.join(workdir, "trainer"), trusted or {}, self._trainer_job(), limiter)
+                env.update(trainer.runner_env)
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limiter.enter)
+                                       stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limiter.enter,
+                                       pass_fds=trainer.runner_fds if trainer else ())
         except (OSError, subprocess.SubprocessError) as error:
+            if trainer:
+                trainer.close()
             limiter.close()
             raise GraderError(f"cannot start the grading run ({error})")
+        if trainer:
+            trainer.release_runner_fds()
+        return self._wait(process, trainer, limiter, limit, out_dir, submission)
+
+    def _wait(self, process, trainer, limiter, limit, out_dir, submission):
         tail = TailReader(process.stdout)
-        progress = RunProgress(os.path.join(out_dir, runner.EVENTS_FILE), os.path.basename(submission.name))
+        progress = RunProgress(os.path.join(out_dir, protocol.EVENTS_FILE), os.path.basename(submission.name))
         progress.start()
         try:
             timed_out, exit_code, cpu = wait_or_kill(process, limit)
             tail.join()
+            failure = trainer.close() if trainer else ""
             return RunOutcome(out_dir, exit_code, timed_out, limit, tail.text(), self.sandbox,
-                              limiter.verdict(exit_code, cpu))
+                              limiter.verdict(exit_code, cpu), trainer.folder if trainer else None, failure)
         finally:
             progress.stop()
+            if trainer:
+                trainer.close()  # already closed unless waiting failed
             limiter.close()
+
+    def _trainer_job(self):
+        return protocol.TrainerJob(seed=self.seed, transfer_limit=self.transfer_limit, max_epochs=self.max_epochs)
 
     def _limits(self, profile):
         return Limits(self.memory_limit, self.process_limit, by_profile(self.cpu_time_limit, profile),
@@ -126,12 +166,15 @@ class RunInIsolation(LoggingConfigurable):
         job_dir, out_dir = os.path.join(workdir, "job"), os.path.join(workdir, "out")
         os.makedirs(job_dir, exist_ok=True)
         os.makedirs(out_dir)
-        shutil.copy(runner.__file__, os.path.join(job_dir, "runner.py"))
-        job = {"cells": submission.cells, "entry_point": spec.entry_point, "uses_keras": spec.uses_keras,
-               "calls": [{"id": call.id, "function": call.function, "args": list(call.args)} for call in spec.calls],
-               "seed": self.seed, "output_limit": self.output_limit, "dry_run": spec.dry_run if dry_run else None}
-        with open(os.path.join(job_dir, "job.json"), "w", encoding="utf-8") as handle:
-            json.dump(job, handle)
+        for path in (RUNNER_FILE, protocol.__file__):
+            shutil.copy(path, job_dir)
+        job = protocol.Job(
+            cells=submission.cells, entry_point=spec.entry_point, uses_keras=spec.uses_keras,
+            calls=[{"id": call.id, "function": call.function, "args": list(call.args)} for call in spec.calls],
+            seed=self.seed, output_limit=self.output_limit, trial=spec.trial, dry_run=dry_run,
+            transfer_limit=self.transfer_limit)
+        with open(os.path.join(job_dir, protocol.JOB_FILE), "w", encoding="utf-8") as handle:
+            json.dump(job.to_json(), handle)
         return job_dir, out_dir
 
     def _command(self, job_dir, out_dir, data_env):
@@ -146,9 +189,10 @@ class RunInIsolation(LoggingConfigurable):
             "NBGRADER_EXECUTION": "autograde",
             **{name: os.path.join(inside_job, file) for name, file in data_env.items()},
         }
-        env.update({key: os.environ[key] for key in ("CUDA_VISIBLE_DEVICES", "KERAS_BACKEND") if key in os.environ})
-        command = [sys.executable, os.path.join(inside_job, "runner.py"), os.path.join(inside_job, "job.json"),
-                   inside_out]
+        env.update({key: os.environ[key] for key in ("KERAS_BACKEND",) if key in os.environ})
+        env["CUDA_VISIBLE_DEVICES"] = ""  # the trainer trains; student code gets no GPU
+        command = [sys.executable, os.path.join(inside_job, os.path.basename(RUNNER_FILE)),
+                   os.path.join(inside_job, protocol.JOB_FILE), inside_out]
         if self.sandbox == "bwrap":
             command = bwrap_command(job_dir, out_dir, command)
         return command, env

@@ -1,33 +1,48 @@
-"""The only grader code that runs inside the sandbox, next to the student's code.
+"""The grader code that runs inside the sandbox, next to the student's code.
 
-It executes a submission's cells, calls the graded function and records what
-happened as evidence for the trusted side: every `fit` call (its input and the
-metrics Keras computed each epoch, read by the grader's own callback before any
-student callback runs), every line printed with the epoch it was printed in,
-exceptions, and the trained model saved in the `.keras` format. Then it calls
-the student's functions the spec names on the grader's inputs, keeping each
-result (and whether the inputs were modified, and how long it took).
+It executes a submission's cells and calls the graded function. Training is
+not done here: `fit` is replaced by a stand-in that sends the model's Keras
+configuration, its compile settings, the `fit` arguments and the training
+arrays (a `tf.data.Dataset` or a generator is read out first) to the grader's
+trainer, a process outside the sandbox, and drives the student's callbacks
+with the logs the trainer sends back after each epoch: they answer whether to
+stop and what they printed. The trained weights come back into the student's
+model, and `fit` returns a `History` of the trainer's logs. After each `fit`,
+the callbacks are also tried on a scripted series of epochs.
 
-This file is copied into the sandbox alone, so it imports nothing from the
-`autograder` package. Nothing it writes is trusted blindly: the trusted side
-re-measures the saved model and cross-checks the records.
+It records, as untrusted evidence, printed output, exceptions, the callbacks'
+trial and the results of the student's functions the spec calls on the
+grader's inputs. With `dry_run` (the self-check) nothing is trained: the model
+is saved as built and only the trial runs.
+
+This file and `protocol.py` are copied into the sandbox alone, so it imports
+nothing else from the `autograder` package.
 
 Usage (the isolation stage runs it; there is no reason to run it by hand):
 
     python runner.py JOB.json OUT_DIR
 """
 
+import copy
 import inspect
+import io
 import json
 import os
 import sys
 import time
 import traceback
 
-EVENTS_FILE = "events.jsonl"
-MODEL_FILE = "model.keras"
-INPUTS_FILE = "inputs.npz"
-CALLS_FOLDER = "calls"
+import protocol
+from protocol import Event, Message
+
+HOW_TO = ("The grader trains your model itself, from its configuration: build it from Keras' own layers "
+          "(Sequential or the functional API), compile it with Keras' own optimizers, losses and metrics "
+          "(e.g. 'adam', 'sparse_categorical_crossentropy', 'accuracy'), and give fit arrays, a tf.data.Dataset "
+          "or a generator.")
+
+
+class GraderTrainsModel(Exception):
+    """Raised in the student's `fit` when the model cannot be trained from data alone."""
 
 
 class EventLog:
@@ -55,17 +70,22 @@ class EventLog:
 
 
 class TrainingState:
-    """Where training is: which `fit` call and which epoch, for tagging output."""
+    """Where training is (which `fit` call, which epoch), for tagging output,
+    and the output captured while the student's callbacks run."""
 
     def __init__(self):
         self.fit_index = None
         self.epoch = None
         self.fit_count = 0
         self.model = None  # the model trained last: "$model" in a call's arguments
+        self.captured = None  # a list while callbacks run: what they print
 
     def begin_fit(self, model):
         self.fit_index, self.epoch, self.model = self.fit_count, None, model
         self.fit_count += 1
+
+    def end_fit(self):
+        self.fit_index, self.epoch = None, None
 
 
 def student_callbacks(arguments):
@@ -82,7 +102,10 @@ class TaggedStream:
         self._stream, self._name, self._log, self._state = stream, name, log, state
 
     def write(self, text):
+        text = str(text)
         self._log.output(text, stream=self._name, fit=self._state.fit_index, epoch=self._state.epoch)
+        if self._state.captured is not None and self._name == "stdout":
+            self._state.captured.append(text)
         return self._stream.write(text)
 
     def flush(self):
@@ -93,17 +116,6 @@ class TaggedStream:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
-
-
-def numeric_logs(logs):
-    """The float values of a Keras logs dict (tensors and numpy scalars included)."""
-    values = {}
-    for key, value in (logs or {}).items():
-        try:
-            values[str(key)] = float(value)
-        except (TypeError, ValueError):
-            continue
-    return values
 
 
 def array_summary(x):
@@ -118,45 +130,198 @@ def array_summary(x):
         return {"type": type(x).__name__, "error": str(error)[:200]}
 
 
-def make_recorder(keras, log, state):
-    """The grader's callback: first in the list, so it reads each epoch's logs
-    before a student callback could change them."""
+class TrainerLink:
+    """The runner's end of the two pipes to the grader's trainer."""
 
-    class EvidenceRecorder(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            state.epoch = epoch
+    def __init__(self, write_fd, read_fd, transfer_limit):
+        self.outgoing, self.incoming = os.fdopen(write_fd, "wb"), os.fdopen(read_fd, "rb")
+        self.limits = protocol.Limits(array_bytes=transfer_limit)
 
-        def on_epoch_end(self, epoch, logs=None):
-            log.write("epoch_end", fit=state.fit_index, epoch=epoch, logs=numeric_logs(logs))
+    def send(self, kind, header, arrays=()):
+        protocol.send(self.outgoing, kind, header, arrays)
 
-    return EvidenceRecorder()
+    def receive(self):
+        return protocol.receive(self.incoming, self.limits)
 
 
-def install_fit_hook(keras, log, state, out_dir):
-    """Wraps `keras.Model.fit` so every training run is recorded and its model
-    saved as soon as `fit` returns, before student code runs again."""
-    original_fit = keras.Model.fit
-    signature = inspect.signature(original_fit)
+def training_arrays(arguments, limit):
+    """(x, y, validation arrays, batch size, steps per epoch) of a `fit` call as
+    numpy arrays: a dataset or generator is read out here (one epoch of it)."""
+    import numpy as np
 
-    def recorded_fit(model, *args, **kwargs):
-        bound = signature.bind(model, *args, **kwargs)
-        arguments = bound.arguments
+    for unsupported in ("sample_weight", "class_weight"):
+        if arguments.get(unsupported) is not None:
+            raise GraderTrainsModel(f"fit's {unsupported} is not supported here. " + HOW_TO)
+    x, y = arguments.get("x"), arguments.get("y")
+    batch_size, steps = arguments.get("batch_size"), arguments.get("steps_per_epoch")
+    if y is None and x is not None and not isinstance(x, np.ndarray):
+        x, y, batch_size = read_batches(x, steps, limit)
+        steps = None  # one pass over what was read is one epoch
+    x, y = as_array(x, "the images"), as_array(y, "the labels")
+    validation = arguments.get("validation_data")
+    if validation is not None:
+        parts = tuple(validation) if isinstance(validation, (list, tuple)) else read_batches(validation, None, limit)[:2]
+        validation = [as_array(part, "the validation data") for part in parts[:2]]
+    return x, y, validation or [], batch_size, steps
+
+
+def as_array(value, what):
+    import numpy as np
+
+    if value is None or isinstance(value, dict):
+        raise GraderTrainsModel(f"fit got no array for {what}. " + HOW_TO)
+    array = np.asarray(value)
+    if array.dtype.kind not in protocol.NUMERIC_KINDS:
+        raise GraderTrainsModel(f"{what} given to fit are not numbers ({array.dtype}). " + HOW_TO)
+    return array.astype(np.float32) if array.dtype == np.float64 else array
+
+
+def read_batches(source, steps, limit):
+    """(x, y, batch size) read out of a dataset, a PyDataset or a generator of
+    (x, y) batches: `steps` batches, or all of it; at most `limit` bytes."""
+    import numpy as np
+
+    xs, ys, size = [], [], 0
+    batches = (source[i] for i in range(len(source))) if hasattr(source, "__getitem__") and hasattr(source, "__len__") \
+        else iter(source)
+    for count, batch in enumerate(batches):
+        if steps is not None and count >= steps:
+            break
+        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+            raise GraderTrainsModel("the dataset or generator given to fit must yield (images, labels). " + HOW_TO)
+        xs.append(np.asarray(batch[0]))
+        ys.append(np.asarray(batch[1]))
+        size += xs[-1].nbytes + ys[-1].nbytes
+        if size > limit:
+            raise GraderTrainsModel(f"the training data is larger than {limit / 2**30:.1f} GiB (or endless: give "
+                                    "steps_per_epoch with a generator that repeats).")
+    if not xs:
+        raise GraderTrainsModel("the dataset or generator given to fit yielded nothing.")
+    return np.concatenate(xs), np.concatenate(ys), len(xs[0])
+
+
+def crossable_model(keras, model):
+    """Raises GraderTrainsModel unless `model` can be rebuilt from its configuration."""
+    if not type(model).__module__.startswith("keras."):
+        raise GraderTrainsModel(f"your model is a subclass of keras.Model ({type(model).__name__}), whose code (a "
+                                "custom call or train_step) the grader does not run. " + HOW_TO)
+    if not model.compiled:
+        raise RuntimeError("You must call `compile()` before using the model.")
+
+
+def fit_request(model, arguments, batch_size, steps):
+    """The header of a fit request: configuration, compile settings and arguments, as JSON data."""
+    return {"model": model.to_json(), "compile": json.dumps(model.get_compile_config(), default=str),
+            "model_id": str(id(model)),
+            "args": {"batch_size": number(batch_size), "epochs": number(arguments.get("epochs", 1)),
+                     "initial_epoch": number(arguments.get("initial_epoch", 0)),
+                     "steps_per_epoch": number(steps), "shuffle": bool(arguments.get("shuffle", True)),
+                     "validation_split": number(arguments.get("validation_split", 0.0))}}
+
+
+def number(value):
+    """A plain int or float for JSON (numpy scalars included), or the value as it is."""
+    if value is None or isinstance(value, bool):
+        return value
+    try:
+        return int(value) if float(value).is_integer() and not isinstance(value, float) else float(value)
+    except (TypeError, ValueError):
+        return repr(value)[:100]
+
+
+def install_remote_fit(keras, log, state, link, trial):
+    """Replaces `keras.Model.fit`: the grader's trainer trains; the student's
+    callbacks are driven epoch by epoch with its logs; then they are tried on
+    `trial`'s scripted series."""
+    signature = inspect.signature(keras.Model.fit)
+
+    def remote_fit(model, *args, **kwargs):
+        arguments = signature.bind(model, *args, **kwargs).arguments
         callbacks = student_callbacks(arguments)
-        arguments["callbacks"] = [make_recorder(keras, log, state)] + callbacks
+        pristine = copies(callbacks)
         state.begin_fit(model)
-        log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
-                  epochs=arguments.get("epochs", 1), batch_size=arguments.get("batch_size"),
-                  steps_per_epoch=arguments.get("steps_per_epoch"),
-                  validation_split=arguments.get("validation_split", 0.0),
-                  callbacks=[type(c).__name__ for c in callbacks])
         try:
-            return original_fit(*bound.args, **bound.kwargs)
+            crossable_model(keras, model)
+            x, y, validation, batch_size, steps = training_arrays(arguments, link.limits.array_bytes)
+            if not model.built:
+                model.build((None,) + x.shape[1:])
+            log.write(Event.FIT_BEGIN, fit=state.fit_index, input=array_summary(x))
+            link.send(Message.FIT, fit_request(model, arguments, batch_size, steps), [x, y] + validation)
+            history = relay_epochs(keras, model, callbacks, link, log, state, arguments)
         finally:
-            log.write("fit_end", fit=state.fit_index, stop_training=bool(getattr(model, "stop_training", False)))
-            state.fit_index, state.epoch = None, None
-            save_model(model, log, out_dir)
+            state.end_fit()
+        if trial:  # also under the accuracy names the student's own metrics were logged as
+            keys = trial["keys"] + [key for key in history.history if "acc" in key and not key.startswith("val_")]
+            run_trial(model, pristine or callbacks, log, {**trial, "keys": list(dict.fromkeys(keys))})
+        return history
 
-    keras.Model.fit = recorded_fit
+    keras.Model.fit = remote_fit
+
+
+def copies(callbacks):
+    """Fresh copies of the callbacks for the trial, or [] if they cannot be copied."""
+    try:
+        return copy.deepcopy(callbacks)
+    except Exception:
+        return []
+
+
+def relay_epochs(keras, model, callbacks, link, log, state, arguments):
+    """Drives the callbacks with the trainer's epochs until it is done; returns the History."""
+    hooks = keras.callbacks.CallbackList(callbacks, add_history=True, model=model,
+                                         epochs=arguments.get("epochs", 1), verbose=0)
+    model.stop_training, raised = False, None
+    hooks.on_train_begin()
+    while True:
+        kind, header, arrays = link.receive()
+        if kind == Message.REFUSED:
+            raise GraderTrainsModel(f"The grader could not train this model: {header.get('reason')}. {HOW_TO}")
+        if kind == Message.FIT_DONE:
+            model.set_weights(arrays)
+            break
+        state.epoch = header.get("epoch")
+        if kind == Message.EPOCH_END:
+            model.set_weights(arrays)
+            log.write(Event.EPOCH_END, fit=state.fit_index, epoch=state.epoch, logs=header.get("logs"))
+            hook = (lambda: hooks.on_epoch_end(state.epoch, dict(header.get("logs") or {})))
+        else:
+            hook = (lambda: hooks.on_epoch_begin(state.epoch))
+        reply, raised = run_hook(hook, model, state, raised)
+        link.send(Message.REPLY, reply)
+    if raised:
+        raise raised
+    hooks.on_train_end()
+    return model.history
+
+
+def run_hook(hook, model, state, raised):
+    """Runs the callbacks' hook once (unless one raised before); returns the
+    reply to the trainer and the exception raised, if any."""
+    if raised:
+        return {"stop": True, "printed": "", "learning_rate": None, "error": None}, raised
+    rate, state.captured, error = learning_rate(model), [], None
+    try:
+        hook()
+    except Exception as exception:  # the student's callback failed: Keras would stop fit with it
+        raised, error = exception, f"{type(exception).__name__}: {exception}"[:2000]
+    printed, state.captured = "".join(state.captured), None
+    changed = learning_rate(model)
+    return {"stop": bool(getattr(model, "stop_training", False)), "printed": printed, "error": error,
+            "learning_rate": changed if changed != rate else None}, raised
+
+
+def learning_rate(model):
+    try:
+        return float(model.optimizer.learning_rate)
+    except Exception:  # no optimizer, or a schedule: nothing to pass on
+        return None
+
+
+def run_trial(model, callbacks, log, trial):
+    """The callbacks on the scripted series, once per metric name in `trial["keys"]`."""
+    for key in trial["keys"]:
+        log.write(Event.CALLBACK_TRIAL, key=key, **drive_callbacks(model, copies(callbacks) or callbacks, key,
+                                                                  trial["script"]))
 
 
 def install_dry_fit(keras, log, state, out_dir, trial):
@@ -168,13 +333,11 @@ def install_dry_fit(keras, log, state, out_dir, trial):
 
     def dry_fit(model, *args, **kwargs):
         arguments = signature.bind(model, *args, **kwargs).arguments
-        callbacks = student_callbacks(arguments)
         state.begin_fit(model)
-        log.write("fit_begin", fit=state.fit_index, input=array_summary(arguments.get("x")),
-                  epochs=arguments.get("epochs", 1), callbacks=[type(c).__name__ for c in callbacks])
+        log.write(Event.FIT_BEGIN, fit=state.fit_index, input=array_summary(arguments.get("x")))
         save_model(model, log, out_dir)
-        for key in trial["keys"]:
-            log.write("callback_trial", key=key, **drive_callbacks(model, callbacks, key, trial["script"]))
+        run_trial(model, student_callbacks(arguments), log, trial)
+        state.end_fit()
         return scripted_history(keras, model, trial["script"])
 
     keras.Model.fit = dry_fit
@@ -183,8 +346,6 @@ def install_dry_fit(keras, log, state, out_dir, trial):
 def drive_callbacks(model, callbacks, key, script):
     """Epoch by epoch through `script` (accuracies under `key`) until a callback
     sets `model.stop_training`: {"stopped_at", "printed": [text per epoch], "error"}."""
-    import io
-
     model.stop_training = False
     printed, stopped_at = [], None
     for callback in callbacks:
@@ -220,10 +381,9 @@ def scripted_history(keras, model, script):
 
 def save_model(model, log, out_dir):
     try:
-        model.save(os.path.join(out_dir, MODEL_FILE))
-        log.write("model_saved")
+        model.save(os.path.join(out_dir, protocol.MODEL_FILE))
     except Exception as error:
-        log.write("model_save_failed", error=f"{type(error).__name__}: {error}"[:500])
+        log.write(Event.MODEL_SAVE_FAILED, error=f"{type(error).__name__}: {error}"[:500])
 
 
 class NoShell:
@@ -246,7 +406,7 @@ def python_source(cell_source):
 
 
 def record_exception(log, where, error):
-    log.write("exception", where=where, type=type(error).__name__, message=str(error)[:2000],
+    log.write(Event.EXCEPTION, where=where, type=type(error).__name__, message=str(error)[:2000],
               traceback="".join(traceback.format_exception(error))[-4000:])
 
 
@@ -254,24 +414,24 @@ def run_submission(job, log):
     """Executes the cells and calls the graded function once; returns the
     namespace, or None when the run cannot go on."""
     namespace = {"__name__": "__main__", "get_ipython": NoShell}
-    for index, source in enumerate(job["cells"]):
+    for index, source in enumerate(job.cells):
         try:
             exec(compile(python_source(source), f"<cell {index + 1}>", "exec"), namespace)
         except BaseException as error:  # SystemExit too: it is the student's, not ours
             record_exception(log, f"cell {index + 1}", error)
             return None
-    if not job["entry_point"]:
+    if not job.entry_point:
         return namespace
-    entry_point = namespace.get(job["entry_point"])
+    entry_point = namespace.get(job.entry_point)
     if not callable(entry_point):
-        log.write("missing_entry_point", name=job["entry_point"])
+        log.write(Event.MISSING_ENTRY_POINT, name=job.entry_point)
         return None
     try:
         returned = entry_point()
     except BaseException as error:
-        record_exception(log, job["entry_point"], error)
+        record_exception(log, job.entry_point, error)
         return None
-    log.write("returned", value=repr(returned)[:500])
+    log.write(Event.RETURNED, value=repr(returned)[:500])
     return namespace
 
 
@@ -279,17 +439,17 @@ def run_calls(job, namespace, state, log, job_dir, out_dir):
     """Calls each function of the job's `calls` on the grader's inputs."""
     import numpy as np
 
-    with np.load(os.path.join(job_dir, INPUTS_FILE), allow_pickle=False) as data:
+    with np.load(os.path.join(job_dir, protocol.INPUTS_FILE), allow_pickle=False) as data:
         inputs = {key: data[key] for key in data.files}
-    folder = os.path.join(out_dir, CALLS_FOLDER)
+    folder = os.path.join(out_dir, protocol.CALLS_FOLDER)
     os.makedirs(folder, exist_ok=True)
-    for call in job["calls"]:
+    for call in job.calls:
         function = namespace.get(call["function"])
         if not callable(function):
-            log.write("call", id=call["id"], error=f"the notebook defines no function {call['function']}()")
+            log.write(Event.CALL, id=call["id"], error=f"the notebook defines no function {call['function']}()")
             continue
         args = [state.model if name == "$model" else argument(inputs[name]) for name in call["args"]]
-        log.write("call", id=call["id"], **timed_call(function, args, os.path.join(folder, call["id"] + ".npz")))
+        log.write(Event.CALL, id=call["id"], **timed_call(function, args, os.path.join(folder, call["id"] + ".npz")))
 
 
 def argument(array):
@@ -320,39 +480,27 @@ def timed_call(function, args, path):
     return {"seconds": seconds, "input_modified": modified, "error": None, "sequence": isinstance(result, (list, tuple))}
 
 
-def describe_device(keras):
-    if keras is None:
-        return {"backend": None}
-    try:
-        import tensorflow as tf
-
-        gpus = tf.config.list_physical_devices("GPU")
-        return {"backend": keras.backend.backend(), "gpus": [gpu.name for gpu in gpus]}
-    except Exception as error:
-        return {"backend": keras.backend.backend(), "error": str(error)[:200]}
-
-
 def main(job_path, out_dir):
     with open(job_path, encoding="utf-8") as handle:
-        job = json.load(handle)
-    log = EventLog(os.path.join(out_dir, EVENTS_FILE), job["output_limit"])
+        job = protocol.Job.from_json(json.load(handle))
+    log = EventLog(os.path.join(out_dir, protocol.EVENTS_FILE), job.output_limit)
     state = TrainingState()
     sys.stdout = TaggedStream(sys.stdout, "stdout", log, state)
     sys.stderr = TaggedStream(sys.stderr, "stderr", log, state)
-    keras = None
-    if job["uses_keras"]:
+    if job.uses_keras:
         import keras
 
-        keras.utils.set_random_seed(job["seed"])
-        if job.get("dry_run"):
-            install_dry_fit(keras, log, state, out_dir, job["dry_run"])
+        keras.utils.set_random_seed(job.seed)
+        if job.dry_run:
+            install_dry_fit(keras, log, state, out_dir, job.trial)
         else:
-            install_fit_hook(keras, log, state, out_dir)
-    log.write("start", device=describe_device(keras))
+            write_fd, read_fd = (int(fd) for fd in os.environ.pop(protocol.TRAINER_FDS_ENV).split(","))
+            install_remote_fit(keras, log, state, TrainerLink(write_fd, read_fd, job.transfer_limit), job.trial)
+    log.write(Event.START)
     namespace = run_submission(job, log)
-    if namespace is not None and job["calls"]:
+    if namespace is not None and job.calls:
         run_calls(job, namespace, state, log, os.path.dirname(job_path), out_dir)
-    log.write("done")
+    log.write(Event.DONE)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def unsandboxed_note(evidence):
 def run_status(evidence):
     if evidence.run.timed_out:
         return "timeout"
-    if evidence.run.killed_reason:
+    if evidence.run.killed_reason or evidence.run.grader_failure:
         return "error"
     if evidence.finished or evidence.exception or evidence.missing_entry_point:
         return "graded"

@@ -59,7 +59,9 @@ class GradingSpec:
     pitfalls: tuple = field(default=())
     figures: tuple = field(default=())
     self_checks: tuple = field(default=())  # `python -m autograder check`: fast, no points, no hidden grading
-    dry_run: dict = None  # for self-checks, fit trains nothing: {"script": [accuracy per epoch], "keys": [...]}
+    # The student's callbacks driven through a scripted series of epochs, after each fit when grading and instead
+    # of training in a self-check: {"script": [accuracy per epoch], "keys": [metric names the logs use]}.
+    trial: dict = None
 
     @property
     def max_score(self):

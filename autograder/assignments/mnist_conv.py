@@ -30,8 +30,8 @@ SPEC = GradingSpec(
         ONE_CONV,
         ONE_POOLING,
         ReachesTarget("reaches_target", points=2, target=TARGET),
-        WithinEpochLimit("within_epoch_limit", points=1, max_epochs=MAX_EPOCHS),
-        StopsAtTarget("stops_at_target", points=2, target=TARGET),
+        WithinEpochLimit("within_epoch_limit", points=1, max_epochs=MAX_EPOCHS, target=TARGET),
+        StopsAtTarget("stops_at_target", points=2, target=TARGET, script=SCRIPT),
         PrintsStopMessage("prints_stop_message", points=1, message=STOP_MESSAGE, target=TARGET),
     ),
     profiles={
@@ -50,5 +50,5 @@ SPEC = GradingSpec(
         CallbackStops("callback_stops", points=0, target=TARGET, script=SCRIPT),
         CallbackPrints("callback_prints", points=0, message=STOP_MESSAGE),
     ),
-    dry_run={"script": SCRIPT, "keys": ["accuracy", "acc"]},
+    trial={"script": SCRIPT, "keys": ["accuracy", "acc"]},
 )

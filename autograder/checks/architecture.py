@@ -16,11 +16,10 @@ from .base import Check, Outcome
 
 @dataclass(frozen=True)
 class LayerCount(Check):
-    """Exactly `expected` layers of class `layer`, counted through nested models.
-
-    A `Conv2D` hidden where the configuration does not show it (inside a
-    custom layer) is still counted through its 4-D kernel in the weights file.
-    """
+    """Exactly `expected` layers of class `layer` in every model trained,
+    counted through nested models, and no other layer of its family: "one
+    Conv2D" rules out a Conv3D or a DepthwiseConv2D beside or instead of it
+    (see `inspect_model.FAMILIES`)."""
 
     layer: str = ""
     expected: int = 1
@@ -30,20 +29,25 @@ class LayerCount(Check):
         return f"exactly {self.expected} {self.layer} layer"
 
     def evaluate(self, evidence):
-        model = evidence.model
-        if model is None:
-            return Outcome(False, "", f"No model was saved{evidence.reason_suffix()}, so its {self.layer} "
+        if not evidence.models:
+            return Outcome(False, "", f"No model was trained{evidence.reason_suffix()}, so its {self.layer} "
                            "layers could not be counted.")
+        for model in evidence.models:
+            if problem := self._problem(model):
+                return Outcome(False, "", problem)
+        return Outcome(True, f"The model has exactly {self.expected} {self.layer} layer.", "")
+
+    def _problem(self, model):
         if model.unverifiable:
-            return Outcome(False, "", f"The model contains {', '.join(model.unverifiable)}, whose insides the "
-                           f"grader cannot inspect, so its {self.layer} layers cannot be counted: use built-in "
-                           "Keras layers only.")
-        found = model.count(self.layer)
-        return Outcome(
-            found == self.expected,
-            f"The model has exactly {self.expected} {self.layer} layer.",
-            f"The model has {found} {self.layer} layers; the exercise allows exactly {self.expected}.",
-        )
+            return (f"The model contains {', '.join(model.unverifiable)}, whose insides the grader cannot inspect, "
+                    f"so its {self.layer} layers cannot be counted: use built-in Keras layers only.")
+        family, _ = model.family(self.layer)
+        counts = model.family_counts(self.layer)
+        total = sum(counts.values())
+        if counts.get(self.layer, 0) == self.expected and total == self.expected:
+            return ""
+        found = ", ".join(f"{count} {kind}" for kind, count in counts.items()) or f"no {family} layer"
+        return f"The model has {found}; the exercise allows exactly {self.expected} {family} layer: a {self.layer}."
 
 
 @dataclass(frozen=True)

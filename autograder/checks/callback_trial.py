@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from .base import Check, Outcome
 
-KEYS = ("accuracy", "acc")  # Keras 3 reports the name given to compile(); the lesson's old code used 'acc'
+KEYS = ("accuracy", "acc")
+RESCALING = ("Rescaling", "Normalization")  # layers that scale pixels inside the model  # Keras 3 reports the name given to compile(); the lesson's old code used 'acc'
 
 
 def trial_or_problem(evidence, key):
@@ -25,6 +26,52 @@ def trial_or_problem(evidence, key):
     if trial is None:
         return None, "the callback could not be tried"
     return trial, ""
+
+
+def trial_for(evidence):
+    """The trial under the accuracy name the real training logs had (the one
+    the student's callback reads), else under Keras 3's `accuracy`; and why it
+    is missing ('' when it is not)."""
+    logged = evidence.epochs[-1].logs if evidence.epochs else {}
+    key = next((key for key in logged if key in evidence.callback_trials), KEYS[0])
+    trial, problem = trial_or_problem(evidence, key)
+    return trial, (problem + "." if problem else "")
+
+
+def first_at_target(script, target):
+    return next(i for i, value in enumerate(script) if value >= target)
+
+
+def stop_verdict(trial, script, target):
+    """What is wrong with where the trial stopped ('' when nothing is)."""
+    expected, series = first_at_target(script, target), ", ".join(f"{value}" for value in script)
+    if trial["error"]:
+        return f"Your callback raised {trial['error']} on logs like {{'accuracy': {script[0]}}}."
+    stopped = trial["stopped_at"]
+    if stopped is None:
+        return (f"Fed the epoch accuracies {series}, your callback never stopped training "
+                f"(check the metric name it reads and the comparison with {target}).")
+    if stopped < expected:
+        return (f"Fed the epoch accuracies {series}, your callback stopped training at epoch {stopped + 1}, where "
+                f"accuracy was only {script[stopped]}: set stop_training only when accuracy reaches {target}.")
+    if stopped > expected:
+        return (f"Fed the epoch accuracies {series}, your callback let epoch {expected + 1} (accuracy "
+                f"{script[expected]}) pass and stopped at epoch {stopped + 1}: stop at the first epoch that "
+                f"reaches {target}.")
+    return ""
+
+
+def print_verdict(trial, message):
+    """What is wrong with what the trial printed ('' when nothing is)."""
+    printed = [i for i, text in enumerate(trial["printed"]) if message in text]
+    stopped = trial["stopped_at"]
+    if stopped is None or stopped not in printed:
+        return (f"On a scripted series of epochs, the message \"{message}\" was not printed where your callback "
+                "stopped training: print it exactly, in the same `if` that sets stop_training.")
+    if printed != [stopped]:
+        return (f"On a scripted series of epochs, the message was printed in epochs {[i + 1 for i in printed]}: "
+                "print it only when you stop training.")
+    return ""
 
 
 @dataclass(frozen=True)
@@ -38,38 +85,20 @@ class CallbackStops(Check):
 
     @property
     def first_at_target(self):
-        return next(i for i, value in enumerate(self.script) if value >= self.target)
+        return first_at_target(self.script, self.target)
 
     def evaluate(self, evidence):
         trial, problem = trial_or_problem(evidence, KEYS[0])
         if trial is None:
             return Outcome(False, "", problem[0].upper() + problem[1:] + ".")
-        verdict = self._verdict(trial)
+        verdict = stop_verdict(trial, self.script, self.target)
         other = evidence.callback_trials.get(KEYS[1], {})
         if verdict and other.get("stopped_at") == self.first_at_target:
             verdict += (" It stops correctly when the logs say 'acc': read logs.get('accuracy') (what Keras 3 "
                         "reports for metrics=['accuracy']).")
-        return Outcome(not verdict, f"Fed the epoch accuracies {self._series()}, your callback stopped training at "
+        series = ", ".join(f"{value}" for value in self.script)
+        return Outcome(not verdict, f"Fed the epoch accuracies {series}, your callback stopped training at "
                        f"epoch {self.first_at_target + 1}, the first to reach {self.target}.", verdict)
-
-    def _verdict(self, trial):
-        expected = self.first_at_target
-        if trial["error"]:
-            return f"Your callback raised {trial['error']} on logs like {{'accuracy': {self.script[0]}}}."
-        stopped = trial["stopped_at"]
-        if stopped is None:
-            return (f"Fed the epoch accuracies {self._series()}, your callback never stopped training "
-                    f"(check the metric name it reads and the comparison with {self.target}).")
-        if stopped < expected:
-            return (f"Your callback stopped training at epoch {stopped + 1}, where accuracy was only "
-                    f"{self.script[stopped]}: set stop_training only when accuracy reaches {self.target}.")
-        if stopped > expected:
-            return (f"Your callback let epoch {expected + 1} (accuracy {self.script[expected]}) pass and stopped at "
-                    f"epoch {stopped + 1}: stop at the first epoch that reaches {self.target}.")
-        return ""
-
-    def _series(self):
-        return ", ".join(f"{value}" for value in self.script)
 
 
 @dataclass(frozen=True)
@@ -83,15 +112,8 @@ class CallbackPrints(Check):
         trial, problem = trial_or_problem(evidence, KEYS[0])
         if trial is None:
             return Outcome(False, "", problem[0].upper() + problem[1:] + ".")
-        printed = [i for i, text in enumerate(trial["printed"]) if self.message in text]
-        stopped = trial["stopped_at"]
-        if stopped is None or stopped not in printed:
-            return Outcome(False, "", f"The message \"{self.message}\" was not printed when your callback stopped "
-                           "training (print it exactly, where you set stop_training).")
-        return Outcome(printed == [stopped], "Your callback printed the message once, when it stopped training.",
-                       f"The message was printed in epochs {[i + 1 for i in printed]}: print it only when you "
-                       "stop training.")
-
+        verdict = print_verdict(trial, self.message)
+        return Outcome(not verdict, "Your callback printed the message once, when it stopped training.", verdict)
 
 @dataclass(frozen=True)
 class FitInput(Check):
@@ -108,5 +130,8 @@ class FitInput(Check):
         if shape != tuple(self.shape):
             return Outcome(False, "", f"fit got images of shape {shape or summary}; reshape them to "
                            f"{tuple(self.shape)} (one colour channel).")
-        return Outcome(summary.get("max", 255) <= 1.0, f"fit gets {shape} images with pixels in [0, 1].",
-                       f"Pixels go up to {summary.get('max')}: divide the images by 255.0.")
+        rescaled = evidence.model is not None and any(evidence.model.count(kind) for kind in RESCALING)
+        top = summary.get("max")
+        return Outcome(rescaled or (top is not None and top <= 1.0),
+                       f"fit gets {shape} images with pixels in [0, 1]" + (" (scaled by your model)." if rescaled else "."),
+                       f"Pixels go up to {top}: divide the images by 255.0.")

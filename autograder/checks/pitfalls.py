@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
+from .callback_trial import RESCALING
+
 
 @dataclass(frozen=True)
 class Pitfall:
@@ -28,9 +30,8 @@ LOGS_KEY = r"""logs\s*(\.get\(|\[)\s*['"]{key}['"]"""  # logs.get('KEY' or logs[
 
 
 def _raised_in_callback_on_none(evidence):
-    error = evidence.exception
-    return bool(error) and error["type"] == "TypeError" and "NoneType" in error["message"] \
-        and "on_epoch_end" in error["traceback"]
+    crash = evidence.training_crash() or ""
+    return "TypeError" in crash and "NoneType" in crash
 
 
 def _reads_legacy_acc_key(evidence):
@@ -49,7 +50,8 @@ def _input_not_reshaped(evidence):
 
 
 def _pixels_not_scaled(evidence):
-    return any(fit.input.get("max", 0) > 1.0 for fit in evidence.fits)
+    rescaled = any(model.count(kind) for model in evidence.models for kind in RESCALING)
+    return not rescaled and any((fit.input.get("max") or 0) > 1.0 for fit in evidence.fits)
 
 
 LEGACY_ACC_KEY = Pitfall(

@@ -1,112 +1,146 @@
-"""Checks on how training went: the metric reached, the epochs used, where it
+"""Checks on how training went: the target reached, the epochs used, where it
 stopped and what the callback printed.
 
-They read the epochs recorded by the grader's own callback and the accuracy
-the trusted side re-measured on the saved model: never the student's History
-or return value.
+They read what the grader's trainer recorded (it trained the model, computed
+the accuracy and asked the student's callbacks after each epoch whether to
+stop) and the callbacks' trial on a scripted series of epochs: never the
+student's History, return value or logs.
 
 Example:
 
     >>> from autograder.checks.training import WithinEpochLimit
     >>> WithinEpochLimit("within_epoch_limit", points=1, max_epochs=20).expects
-    'training ends within 20 epochs'
+    'training reaches the target within 20 epochs'
 """
 
 from dataclasses import dataclass, field
 
 from .base import Check, Outcome
+from .callback_trial import print_verdict, stop_verdict, trial_for
+
+# Images given to fit must be the training set the notebook loads (a few may
+# be lost to a generator's last partial batch) and carry their own labels.
+DATA_FOUND = 0.99  # share of the images given to fit that are the grader's
+DATA_COVERED = 0.9  # share of the grader's training images that fit got
+
+
+def data_problem(fit):
+    """Why the images and labels given to `fit` are not the training set, or ''."""
+    data = fit.data
+    if not data:
+        return ""
+    images, found = data.get("images", 0), data.get("found", 0)
+    if found < DATA_FOUND * images:
+        return f"{images - found:,} of the {images:,} images given to fit are not images of the training set"
+    if data.get("wrong_labels"):
+        return f"{data['wrong_labels']:,} images were given to fit with labels that are not theirs"
+    if data.get("distinct", 0) < DATA_COVERED * data.get("expected", 0):
+        return f"fit got only {data.get('distinct', 0):,} of the {data.get('expected', 0):,} training images"
+    return ""
 
 
 def incomplete_training(evidence):
-    """A failing Outcome when there is no finished training to judge, else None."""
-    if evidence.run.timed_out or evidence.run.killed_reason:
+    """A failing Outcome when there is no finished training of the real data to judge, else None."""
+    if evidence.run.grader_failure or evidence.run.timed_out or evidence.run.killed_reason:
         return Outcome(False, "", f"Training did not finish{evidence.reason_suffix()}.")
+    if crash := evidence.training_crash():
+        return Outcome(False, "", f"Training broke off: {crash}.")
     if not evidence.epochs:
         return Outcome(False, "", f"No training was recorded{evidence.reason_suffix()}.")
-    if contradiction := evidence.records_contradicted():
-        return Outcome(False, "", f"The training records do not match the trained model: {contradiction}.")
+    if problem := next(filter(None, map(data_problem, evidence.fits)), None):
+        return Outcome(False, "", f"Training did not use the grader's data: {problem}.")
     return None
+
+
+def first_reaching_or_problem(evidence, target):
+    """(index of the first epoch reaching `target`, None) or (None, a failing Outcome)."""
+    if missing := incomplete_training(evidence):
+        return None, missing
+    first = evidence.first_epoch_reaching(target)
+    if first is None:
+        best = max((e.accuracy for e in evidence.epochs if e.accuracy is not None), default=None)
+        return None, Outcome(False, "", f"Training accuracy peaked at {format_accuracy(best)} in "
+                             f"{len(evidence.epochs)} epochs, below the target {target}.")
+    return first, None
 
 
 @dataclass(frozen=True)
 class ReachesTarget(Check):
-    """An epoch's logged accuracy reaches `target`, and the saved model, measured
-    again by the grader on its own data, agrees with the logs (see
-    `collect_evidence.LOG_TOLERANCE`)."""
+    """An epoch's training accuracy, computed by the grader's trainer on the
+    images actually trained on, reaches `target`."""
 
     target: float = 0.998
     expects: str = field(default="training accuracy reaches the target")
 
     def evaluate(self, evidence):
-        if missing := incomplete_training(evidence):
-            return missing
-        first = evidence.first_epoch_reaching(self.target)
-        if first is None:
-            best = max((e.accuracy for e in evidence.epochs if e.accuracy is not None), default=None)
-            if best is None:
-                return Outcome(False, "", "The training logs have no `accuracy` metric: "
-                               "compile with metrics=['accuracy'].")
-            return Outcome(False, "", f"Training accuracy peaked at {best:.4f}, below the target {self.target}.")
-        measured = evidence.model.remeasured_accuracy if evidence.model else None
-        return Outcome(
-            measured is not None,
-            f"Training accuracy reached {evidence.epochs[first].accuracy:.4f} in epoch {first + 1}; the grader "
-            f"measured {format_accuracy(measured)} on the trained model.",
-            f"The trained model could not be measured again: {evidence.model_problem()}.",
-        )
+        first, failed = first_reaching_or_problem(evidence, self.target)
+        if failed:
+            return failed
+        return Outcome(True, f"Training accuracy reached {evidence.epochs[first].accuracy:.4f} in epoch "
+                       f"{first + 1} (computed by the grader, which trained your model).", "")
 
 
 @dataclass(frozen=True)
 class WithinEpochLimit(Check):
-    """Training (all `fit` calls together) runs at most `max_epochs` epochs."""
+    """The target is reached within `max_epochs`, and training (all `fit`
+    calls together) runs no longer than that."""
 
     max_epochs: int = 20
+    target: float = 0.998
     expects: str = field(default="")
 
     def default_expects(self):
-        return f"training ends within {self.max_epochs} epochs"
+        return f"training reaches the target within {self.max_epochs} epochs"
 
     def evaluate(self, evidence):
-        if missing := incomplete_training(evidence):
-            return missing
+        first, failed = first_reaching_or_problem(evidence, self.target)
+        if failed:
+            return Outcome(False, "", failed.failure + " The epoch limit counts only for training that reaches it.")
         ran = len(evidence.epochs)
         return Outcome(
-            ran <= self.max_epochs,
-            f"Training ran {ran} epochs (limit {self.max_epochs}).",
-            f"Training ran {ran} epochs; the limit is {self.max_epochs}.",
+            first + 1 <= self.max_epochs and ran <= self.max_epochs,
+            f"The target was reached in epoch {first + 1}; training ran {ran} epochs (limit {self.max_epochs}).",
+            f"Training ran {ran} epochs and reached the target in epoch {first + 1}; the limit is {self.max_epochs}.",
         )
 
 
 @dataclass(frozen=True)
 class StopsAtTarget(Check):
     """The callback stops training at the end of the first epoch whose accuracy
-    reaches `target`: not earlier, not later, and not because `epochs` ran out."""
+    reaches `target` (not earlier, not later, not because `epochs` ran out),
+    and stops a scripted series of epochs (`script`) at its first epoch that
+    reaches it: the rule, not a coincidence."""
 
     target: float = 0.998
+    script: tuple = ()
     expects: str = field(default="the callback stops training at the first epoch that reaches the target")
 
     def evaluate(self, evidence):
         if missing := incomplete_training(evidence):
             return missing
         ran, first = len(evidence.epochs), evidence.first_epoch_reaching(self.target)
-        last_accuracy = evidence.epochs[-1].accuracy
         if first is None:
             return Outcome(False, "", f"Training stopped after {ran} epochs at accuracy "
-                           f"{format_accuracy(last_accuracy)}, before reaching {self.target}.")
+                           f"{format_accuracy(evidence.epochs[-1].accuracy)}, before reaching {self.target}.")
         if first + 1 < ran:
             return Outcome(False, "", f"Accuracy reached {self.target} in epoch {first + 1}, but training went on "
                            f"to epoch {ran}: stop in the epoch that reaches it.")
-        return Outcome(
-            evidence.stopped_by_callback,
-            f"Your callback stopped training in epoch {ran}, the first to reach {self.target}.",
-            f"Training ended in epoch {ran} because `epochs` ran out, not because your callback stopped it.",
-        )
+        if not evidence.stopped_by_callback:
+            return Outcome(False, "", f"Training ended in epoch {ran} because `epochs` ran out, not because your "
+                           "callback stopped it.")
+        trial, problem = trial_for(evidence)
+        verdict = problem or stop_verdict(trial, self.script, self.target)
+        return Outcome(not verdict, f"Your callback stopped training in epoch {ran}, the first to reach "
+                       f"{self.target}, and stops a scripted series of epochs where it should.",
+                       f"Training stopped in epoch {ran}, the first to reach {self.target}, but not by the rule: "
+                       f"{verdict}")
 
 
 @dataclass(frozen=True)
 class PrintsStopMessage(Check):
-    """`message` is printed during training, in the epoch where the callback
-    stopped it, once `target` has really been reached (the message is no lie)."""
+    """`message` is printed by the callback in the epoch where it stopped
+    training, the first to reach `target`, and in no other; likewise on the
+    scripted series."""
 
     message: str = ""
     target: float = 0.998
@@ -115,24 +149,25 @@ class PrintsStopMessage(Check):
     def evaluate(self, evidence):
         if missing := incomplete_training(evidence):
             return missing
-        printed = evidence.epochs_printing(self.message)
+        printed, last = evidence.epochs_printing(self.message), len(evidence.epochs) - 1
         if not printed:
             where = " outside training, not by your callback" if evidence.printed_outside_training(self.message) else ""
             return Outcome(False, "", f"The message \"{self.message}\" was not printed{where} during training.")
-        last = len(evidence.epochs) - 1
-        if last not in printed:
-            return Outcome(False, "", f"The message was printed in epoch {printed[0] + 1}, but training stopped in "
-                           f"epoch {last + 1}: print it when your callback stops training.")
+        if printed != [last]:
+            return Outcome(False, "", f"The message was printed in epochs {[i + 1 for i in printed]}, but it "
+                           f"belongs only to the epoch where your callback stops training (epoch {last + 1}).")
         if not evidence.stopped_by_callback:
             return Outcome(False, "", "The message was printed, but training was not stopped: "
                            "set self.model.stop_training = True where you print it.")
         first = evidence.first_epoch_reaching(self.target)
-        return Outcome(
-            first is not None and first <= last,
-            f"Your callback printed \"{self.message}\" in epoch {last + 1}, where it stopped training.",
-            f"The message was printed in epoch {last + 1} while accuracy was only "
-            f"{format_accuracy(evidence.epochs[last].accuracy)}, below {self.target}.",
-        )
+        if first != last:
+            return Outcome(False, "", f"The message was printed in epoch {last + 1} while accuracy was "
+                           f"{format_accuracy(evidence.epochs[last].accuracy)}; it belongs to the first epoch that "
+                           f"reaches {self.target}.")
+        trial, problem = trial_for(evidence)
+        verdict = problem or print_verdict(trial, self.message)
+        return Outcome(not verdict, f"Your callback printed \"{self.message}\" in epoch {last + 1}, where it stopped "
+                       "training.", f"The message came in the right epoch, but not by the rule: {verdict}")
 
 
 def format_accuracy(value):

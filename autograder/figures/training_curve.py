@@ -46,7 +46,8 @@ class TrainingCurve(Figure):
 
     def _marks(self, axes, evidence, accuracy):
         last = len(accuracy)
-        how = "stopped by your callback" if evidence.stopped_by_callback else "training ended"
+        how = ("stopped by your callback" if evidence.stopped_by_callback
+               else "broken off: your code raised an error" if evidence.training_crash() else "training ended")
         axes.axvline(last, color="grey", alpha=0.6, label=f"{how} (epoch {last})")
         if self.message:
             printed = evidence.epochs_printing(self.message)

@@ -1,0 +1,337 @@
+"""The grader's trainer: trains what a student's run hands to `fit`, in a
+process where no student code runs.
+
+`run_in_isolation` starts it beside the sandboxed run, joined to it by two
+pipes (see `protocol`). For each `fit` the runner sends a model's Keras
+configuration, its compile settings, the `fit` arguments and the arrays. The
+trainer loads the configuration in safe mode (refusing any class that is not
+Keras' own), initialises the weights itself (seeded), trains, computes every
+metric itself (its own accuracy always among them, whatever the student
+compiled) and after each epoch asks the student's callbacks, through the
+runner, whether to stop. Its record (`training.jsonl`) and the trained models
+(`model-N.keras`) are the evidence the training checks read.
+
+Usage (run_in_isolation starts it, with the pipes as stdin and stdout):
+
+    python -m autograder.trainer FOLDER   # FOLDER holds trainer.json and trusted.npz
+"""
+
+import json
+import math
+import os
+import sys
+
+import keras
+import numpy as np
+
+from . import protocol
+from .inspect_model import foreign_classes
+from .protocol import Message, Record
+
+GRADER_ACCURACY = "grader_accuracy"  # the trainer's own metric, never shown to student code
+MAX_PRINTED = 100_000  # characters of a callback's output kept per epoch
+FIT_ARGUMENTS = {"batch_size": int, "epochs": int, "initial_epoch": int, "steps_per_epoch": int,
+                 "validation_split": float, "shuffle": bool}
+
+
+class Refused(Exception):
+    """This fit cannot be trained from data alone; the message says what to write instead."""
+
+
+class RecordLog:
+    """The trainer's record: one JSON object a line, flushed at once."""
+
+    def __init__(self, path):
+        self._file = open(path, "a", encoding="utf-8")
+
+    def write(self, kind, **fields):
+        self._file.write(json.dumps({"record": kind, **fields}, default=str) + "\n")
+        self._file.flush()
+
+
+class Session:
+    """One grading run's trainings: the models by the runner's id, the pipes, the record."""
+
+    def __init__(self, folder, job, incoming, outgoing):
+        self.folder, self.job = folder, job
+        self.incoming, self.outgoing = incoming, outgoing
+        self.record = RecordLog(os.path.join(folder, protocol.TRAINING_FILE))
+        self.limits = protocol.Limits(array_bytes=job.transfer_limit)
+        self.models, self.fits, self.epochs = {}, 0, 0
+        with np.load(os.path.join(folder, protocol.TRUSTED_DATA_FILE), allow_pickle=False) as data:
+            self.trusted = {key: data[key] for key in data.files}
+
+    def serve(self):
+        while True:
+            try:
+                kind, header, arrays = protocol.receive(self.incoming, self.limits)
+            except EOFError:
+                return
+            if kind != Message.FIT:
+                raise protocol.ProtocolError(f"expected a fit request, got {kind!r}")
+            self.fit(header, arrays)
+
+    def send(self, kind, header, arrays=()):
+        protocol.send(self.outgoing, kind, header, arrays)
+
+    def reply(self):
+        kind, header, _ = protocol.receive(self.incoming, protocol.Limits(header_bytes=4 * MAX_PRINTED, array_bytes=0))
+        if kind != Message.REPLY:
+            raise protocol.ProtocolError(f"expected a reply, got {kind!r}")
+        return Reply.from_header(header)
+
+    def fit(self, header, arrays):
+        index, self.fits = self.fits, self.fits + 1
+        try:
+            model, data = self.model_for(header, arrays), FitData.from_message(header.get("args"), arrays)
+            if self.epochs + data.epochs - data.initial_epoch > self.job.max_epochs:
+                raise Refused(f"more than {self.job.max_epochs} epochs in all")
+        except Refused as error:
+            self.record.write(Record.REFUSED, fit=index, reason=str(error))
+            self.send(Message.REFUSED, {"reason": str(error)})
+            return
+        self.record.write(Record.FIT, fit=index, input=data.summary(),
+                          data=data.compare_with(self.trusted), **data.arguments())
+        relay = Relay(self, index)
+        try:
+            data.train(model, relay)
+        except (protocol.ProtocolError, EOFError, OSError):
+            raise  # the runner is gone or broke the protocol: nothing to answer
+        except Exception as error:  # Keras refused the data or the model: the student's to fix
+            reason = f"{type(error).__name__}: {first_line(error)}"
+            self.record.write(Record.FIT_END, fit=index, error=reason, epochs=relay.epochs)
+            self.send(Message.REFUSED, {"reason": reason})
+            return
+        self.epochs += relay.epochs
+        model.save(os.path.join(self.folder, f"model-{index}.keras"))
+        self.record.write(Record.FIT_END, fit=index, epochs=relay.epochs, stopped=relay.stopped,
+                          error=relay.student_error)
+        self.send(Message.FIT_DONE, {}, model.get_weights())
+
+    def model_for(self, header, arrays):
+        """The Keras model to train: the one trained before under this id if its
+        architecture is unchanged (recompiled if its settings changed), else a new one."""
+        architecture, settings = header.get("model"), header.get("compile")
+        if not isinstance(architecture, str) or not isinstance(settings, str):
+            raise Refused("the model's configuration did not reach the grader")
+        known = self.models.get(str(header.get("model_id")))
+        if not known or known["architecture"] != architecture:
+            known = {"architecture": architecture, "model": build_model(architecture, arrays, self.job.seed),
+                     "settings": None}
+            self.models[str(header.get("model_id"))] = known
+        if known["settings"] != settings:  # compiled anew: a fresh optimizer, as in Keras
+            compile_model(known["model"], settings, arrays[1])
+            known["settings"] = settings
+        return known["model"]
+
+
+class Reply:
+    """The runner's answer after an epoch's begin or end, with every field's type checked."""
+
+    def __init__(self, stop, printed, learning_rate, error):
+        self.stop, self.printed, self.learning_rate, self.error = stop, printed, learning_rate, error
+
+    @classmethod
+    def from_header(cls, header):
+        rate = header.get("learning_rate")
+        rate = float(rate) if isinstance(rate, (int, float)) and not isinstance(rate, bool) else None
+        error = header.get("error")
+        return cls(header.get("stop") is True, text(header.get("printed"))[:MAX_PRINTED],
+                   rate if rate is not None and math.isfinite(rate) and 0 < rate <= 10 else None,
+                   text(error)[:2000] if error is not None else None)
+
+
+def text(value):
+    return value if isinstance(value, str) else ""
+
+
+class FitData:
+    """The arrays and arguments of one fit, checked: numbers where numbers belong."""
+
+    def __init__(self, arrays, arguments):
+        self.x, self.y = arrays[0], arrays[1]
+        self.validation = tuple(arrays[2:4]) if len(arrays) >= 4 else None
+        self.batch_size = arguments.get("batch_size")
+        self.epochs, self.initial_epoch = arguments.get("epochs", 1), arguments.get("initial_epoch", 0)
+        self.steps_per_epoch = arguments.get("steps_per_epoch")
+        self.validation_split = arguments.get("validation_split", 0.0)
+        self.shuffle = arguments.get("shuffle", True)
+
+    @classmethod
+    def from_message(cls, arguments, arrays):
+        if not isinstance(arguments, dict) or len(arrays) not in (2, 4):
+            raise Refused("fit needs training images and labels as arrays")
+        checked = {}
+        for name, kind in FIT_ARGUMENTS.items():
+            value = arguments.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) != (kind is bool) or not isinstance(value, (int, float)):
+                raise Refused(f"fit's {name} must be a number, not {value!r}"[:200])
+            checked[name] = kind(value)
+        if not 0 <= checked.get("validation_split", 0.0) < 1 or checked.get("batch_size", 1) < 1 \
+                or checked.get("epochs", 1) < 0 or checked.get("steps_per_epoch", 1) < 1:
+            raise Refused(f"fit's arguments are out of range: {checked}")
+        if len(arrays[0]) != len(arrays[1]) or len(arrays[0]) == 0:
+            raise Refused(f"fit got {len(arrays[0])} images and {len(arrays[1])} labels")
+        return cls(arrays, checked)
+
+    def arguments(self):
+        return {"batch_size": self.batch_size, "epochs": self.epochs, "steps_per_epoch": self.steps_per_epoch,
+                "validation_split": self.validation_split}
+
+    def summary(self):
+        """Shape, dtype and range of the images, to diagnose preprocessing."""
+        return {"shape": list(self.x.shape), "dtype": str(self.x.dtype),
+                "min": float(np.min(self.x)), "max": float(np.max(self.x))}
+
+    def compare_with(self, trusted):
+        """How the images and labels given to fit relate to the grader's training
+        set (see `training_images`); {} when the assignment has none."""
+        if "x" not in trusted or "y" not in trusted:
+            return {}
+        return training_images(self.x, self.y, trusted["x"], trusted["y"])
+
+    def train(self, model, relay):
+        model.fit(self.x, self.y, batch_size=self.batch_size, epochs=self.epochs, initial_epoch=self.initial_epoch,
+                  steps_per_epoch=self.steps_per_epoch, validation_split=self.validation_split,
+                  validation_data=self.validation, shuffle=self.shuffle, callbacks=[relay], verbose=0)
+
+
+def training_images(x, y, trusted_x, trusted_y):
+    """{"images", "found", "distinct", "wrong_labels", "expected"}: how many of
+    the images `x` are images of `trusted_x` (after undoing any affine scaling
+    of the pixels: /255, standardising, ...), how many distinct ones, and how
+    many of those found carry another label than theirs in `trusted_y`."""
+    flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    known = {}
+    for image, label in zip(trusted_x.reshape(len(trusted_x), -1), trusted_y):
+        known.setdefault(image.tobytes(), set()).add(int(label))
+    result = {"images": len(x), "found": 0, "distinct": 0, "wrong_labels": 0, "expected": len(trusted_x)}
+    low, high = float(flat.min()), float(flat.max())
+    if flat.shape[1] != trusted_x[0].size or not high > low:
+        return result
+    pixels = np.clip(np.rint((flat - low) * (255.0 / (high - low))), 0, 255).astype(np.uint8)
+    labels = np.argmax(y, axis=-1) if np.ndim(y) == 2 and np.shape(y)[1] > 1 else np.asarray(y).reshape(-1)
+    seen = set()
+    for image, label in zip(pixels, labels):
+        key = image.tobytes()
+        if key in known:
+            result["found"] += 1
+            seen.add(key)
+            result["wrong_labels"] += int(int(label) not in known[key])
+    result["distinct"] = len(seen)
+    return result
+
+
+def build_model(architecture, arrays, seed):
+    """A new model from its Keras JSON configuration, in safe mode, weights seeded here."""
+    config = protocol.loads(architecture)
+    if not isinstance(config, dict):
+        raise Refused("the model's configuration is not a Keras model")
+    config.pop("compile_config", None)  # compiled from the settings, checked, in compile_model
+    if foreign := foreign_classes(config):
+        raise Refused(f"it uses {', '.join(foreign)}, which are not Keras' own classes")
+    keras.utils.set_random_seed(seed)
+    try:
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+        if not model.built:
+            model.build((None,) + arrays[0].shape[1:])
+    except Exception as error:  # whatever the configuration holds, it is refused, not run
+        raise Refused(f"the model cannot be rebuilt from its configuration ({type(error).__name__}: "
+                      f"{first_line(error)})") from error
+    if not isinstance(model, keras.Model):
+        raise Refused("the configuration is not a Keras model")
+    return model
+
+
+def compile_model(model, settings, labels):
+    """Compiles with the student's optimizer, loss and metrics (Keras' own only),
+    plus the grader's accuracy."""
+    config = protocol.loads(settings)
+    if not isinstance(config, dict) or (foreign := foreign_classes(config)):
+        raise Refused(f"the compile settings use {', '.join(foreign or ['something unreadable'])}, "
+                      "which are not Keras' own")
+    metrics = [resolved(metric, keras.metrics.get) for metric in as_list(config.get("metrics") or [])]
+    try:
+        model.compile(optimizer=keras.optimizers.get(config.get("optimizer") or "rmsprop"),
+                      loss=resolved(config.get("loss"), keras.losses.get), metrics=metrics + [grader_metric(labels)])
+    except Exception as error:
+        raise Refused(f"the compile settings cannot be used ({type(error).__name__}: {first_line(error)})") from error
+
+
+def grader_metric(labels):
+    """Accuracy for labels given as class numbers or as one-hot rows."""
+    if np.ndim(labels) == 2 and np.shape(labels)[1] > 1:
+        return keras.metrics.CategoricalAccuracy(name=GRADER_ACCURACY)
+    return keras.metrics.SparseCategoricalAccuracy(name=GRADER_ACCURACY)
+
+
+def resolved(identifier, get):
+    """A name is left to compile() (which picks the right accuracy for the labels); a config is deserialised."""
+    return identifier if isinstance(identifier, str) or identifier is None else get(identifier)
+
+
+def as_list(value):
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def first_line(error):
+    return (str(error).splitlines() or [""])[0][:500]
+
+
+class Relay(keras.callbacks.Callback):
+    """The trainer's callback, the only one in its fit: after each epoch, sends
+    the logs and the weights to the runner, whose student callbacks answer."""
+
+    def __init__(self, session, fit):
+        super().__init__()
+        self.session, self.fit, self.epochs = session, fit, 0
+        self.stopped, self.student_error, self.printed = None, None, ""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.session.send(Message.EPOCH_BEGIN, {"epoch": epoch})
+        self.printed = self.answer(self.session.reply(), epoch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {key: float(value) for key, value in (logs or {}).items()}
+        accuracy = logs.pop(GRADER_ACCURACY, None)
+        self.epochs += 1
+        if self.student_error:
+            self.write(epoch, accuracy, logs, self.printed, False)
+            return
+        self.session.send(Message.EPOCH_END, {"epoch": epoch, "logs": logs}, self.model.get_weights())
+        reply = self.session.reply()
+        self.write(epoch, accuracy, logs, self.printed + self.answer(reply, epoch), reply.stop)
+        if reply.stop:
+            self.stopped = epoch
+            self.model.stop_training = True
+
+    def answer(self, reply, epoch):
+        """Applies a reply (a learning rate the callbacks set; an exception they raised); returns what they printed."""
+        if reply.learning_rate is not None:
+            self.model.optimizer.learning_rate = reply.learning_rate
+        if reply.error and not self.student_error:
+            self.student_error = {"epoch": epoch, "message": reply.error}
+            self.model.stop_training = True
+        return reply.printed
+
+    def write(self, epoch, accuracy, logs, printed, stop):
+        self.session.record.write(Record.EPOCH, fit=self.fit, epoch=epoch, accuracy=accuracy, logs=logs,
+                                  printed=printed[:MAX_PRINTED], stop=stop,
+                                  learning_rate=float(self.model.optimizer.learning_rate))
+
+
+def main(folder):
+    incoming, outgoing = os.fdopen(os.dup(0), "rb"), os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # nothing Keras prints may reach the pipe
+    with open(os.path.join(folder, protocol.TRAINER_JOB_FILE), encoding="utf-8") as handle:
+        job = protocol.TrainerJob.from_json(json.load(handle))
+    try:
+        Session(folder, job, incoming, outgoing).serve()
+    except (protocol.ProtocolError, EOFError, BrokenPipeError) as error:
+        sys.stderr.write(f"trainer: the run ended the conversation ({error})\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
