@@ -18,6 +18,7 @@ Example:
     (7, True)
 """
 
+import math
 import os
 from dataclasses import dataclass, field
 
@@ -109,7 +110,7 @@ class Evidence:
         """Why training broke off, in words ('your callback raised ...'), or None."""
         for fit in self.fits:
             if fit.refused:
-                return f"the grader could not train your model: {fit.refused}"
+                return f"the grader could not train your model: {fit.refused}. {protocol.HOW_TO.rstrip('.')}"
             if fit.student_error:
                 return (f"your callback raised {fit.student_error['message']} in epoch "
                         f"{fit.student_error['epoch'] + 1}")
@@ -155,8 +156,9 @@ def typed(value, kinds, default=None):
 
 
 def number(value):
+    """A finite number as float, else None (NaN and infinities are no measurements)."""
     value = typed(value, (int, float))
-    return None if value is None or value != value else float(value)  # NaN is no number
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 def text(value, limit=5000):
@@ -241,10 +243,10 @@ def load_call_value(record, out_dir):
 
 
 def trained_models(evidence, trainer_dir):
-    """The models the trainer saved, one per finished fit, inspected."""
+    """The models the trainer saved (one per fit it could build the model of), inspected."""
     for fit in evidence.fits:
-        path = os.path.join(trainer_dir, f"model-{fit.index}.keras")
-        if fit.finished and not fit.refused and os.path.exists(path):
+        path = os.path.join(trainer_dir, protocol.trained_model_file(fit.index))
+        if os.path.exists(path):
             evidence.models.append(inspect_model(path, inputs_scaled=scaled(fit)))
     evidence.model = evidence.models[-1] if evidence.models else None
 

@@ -108,8 +108,10 @@ def foreign_classes(tree):
         registered = node.get("registered_name")
         own = (module is None or str(module).startswith("keras")) and \
             (registered is None or registered == node["class_name"])
-        if not own and node["class_name"] not in foreign:
-            foreign.append(node["class_name"])
+        name = f"{node['config']}()" if node["class_name"] == "function" and isinstance(node["config"], str) \
+            else node["class_name"]
+        if not own and name not in foreign:
+            foreign.append(name)
     return foreign
 
 

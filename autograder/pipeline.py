@@ -74,7 +74,7 @@ class Grader(LoggingConfigurable):
             run = RunInIsolation(parent=self).run(submission, spec, "check" if dry_run else profile.name, workdir,
                                                   data_env, trusted=trusted, dry_run=dry_run)
             evidence = collect_evidence(run, submission, trusted)
-            if not (evidence.started or run.timed_out):
+            if not (evidence.started or evidence.fits or run.timed_out or run.exit_code == 0):
                 raise GraderError(f"the grading run did not start (exit status {run.exit_code}):\n{run.log_tail}")
             return evidence
 

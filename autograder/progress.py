@@ -13,6 +13,8 @@ import sys
 import threading
 import time
 
+from .protocol import ProtocolError, open_regular_file
+
 
 class Progress:
     def __init__(self, total, label, stream=None):
@@ -67,14 +69,15 @@ class RunProgress(threading.Thread):
         self._read_new()
 
     def _read_new(self):
-        try:
-            with open(self.path, encoding="utf-8", errors="replace") as handle:
+        try:  # the student's folder: a FIFO or a link there must not block or mislead
+            with open_regular_file(self.path) as handle:
                 handle.seek(self._offset)
-                text = handle.read(1_000_000)
-        except OSError:
+                data = handle.read(1_000_000)
+        except (OSError, ProtocolError):
             return
-        complete = text[: text.rfind("\n") + 1]
-        self._offset += len(complete.encode("utf-8", errors="replace"))
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        complete = complete.decode("utf-8", errors="replace")
         for line in complete.splitlines():
             if message := describe_event(line):
                 self.stream.write(f"{self.label}: {message}\n")

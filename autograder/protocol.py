@@ -23,6 +23,7 @@ Example:
     ('reply', {'stop': True})
 """
 
+import errno
 import json
 import os
 import stat
@@ -38,11 +39,23 @@ CALLS_FOLDER = "calls"
 TRAINER_JOB_FILE = "trainer.json"
 TRUSTED_DATA_FILE = "trusted.npz"
 TRAINING_FILE = "training.jsonl"
-MODEL_FILE = "model.keras"
+MODEL_FILE = "model.keras"  # a self-check's model, as built
+
+
+def trained_model_file(fit):
+    """The trainer's file of the model trained by fit call number `fit`."""
+    return f"model-{fit}.keras"
 
 # The environment variable that gives the runner its two pipes to the trainer:
 # "WRITE_FD,READ_FD" (file descriptors it inherits).
 TRAINER_FDS_ENV = "AUTOGRADER_TRAINER_FDS"
+
+
+# Said wherever the trainer cannot take a model, so the student knows what to write instead.
+HOW_TO = ("The grader trains your model itself, from its configuration: build it from Keras' own layers "
+          "(Sequential or the functional API), compile it with Keras' own optimizers, losses and metrics "
+          "(e.g. 'adam', 'sparse_categorical_crossentropy', 'accuracy'), and give fit arrays, a tf.data.Dataset "
+          "or a generator.")
 
 
 class Event:
@@ -205,19 +218,27 @@ def loads(text):
         raise ProtocolError(f"malformed JSON ({type(error).__name__})") from error
 
 
-def read_regular_file(path, limit):
-    """The bytes of `path` if it is a regular file (not a link, FIFO or device)
-    of at most `limit` bytes; raises ProtocolError otherwise."""
+def open_regular_file(path):
+    """`path` opened for reading in binary if it is a regular file (not a link,
+    FIFO or device: opening never blocks); raises ProtocolError otherwise."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
-        raise ProtocolError(f"{os.path.basename(path)} cannot be opened ({error.strerror})") from error
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ProtocolError(f"{os.path.basename(path)} is not a regular file")
-        if info.st_size > limit:
-            raise ProtocolError(f"{os.path.basename(path)} is {info.st_size} bytes (limit {limit})")
+        problem = "is a link, not a regular file" if error.errno == errno.ELOOP else f"cannot be opened ({error.strerror})"
+        raise ProtocolError(f"{os.path.basename(path)} {problem}") from error
+    handle = os.fdopen(descriptor, "rb")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        handle.close()
+        raise ProtocolError(f"{os.path.basename(path)} is not a regular file")
+    return handle
+
+
+def read_regular_file(path, limit):
+    """The bytes of `path` if it is a regular file of at most `limit` bytes; raises ProtocolError otherwise."""
+    with open_regular_file(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise ProtocolError(f"{os.path.basename(path)} is {size} bytes (limit {limit})")
         return handle.read(limit)
 
 

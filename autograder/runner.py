@@ -35,10 +35,7 @@ import traceback
 import protocol
 from protocol import Event, Message
 
-HOW_TO = ("The grader trains your model itself, from its configuration: build it from Keras' own layers "
-          "(Sequential or the functional API), compile it with Keras' own optimizers, losses and metrics "
-          "(e.g. 'adam', 'sparse_categorical_crossentropy', 'accuracy'), and give fit arrays, a tf.data.Dataset "
-          "or a generator.")
+HOW_TO = protocol.HOW_TO
 
 
 class GraderTrainsModel(Exception):

@@ -19,6 +19,7 @@ Example:
     0.0
 """
 
+import math
 from dataclasses import asdict, dataclass, field
 
 from .checks.pitfalls import hints_for
@@ -47,11 +48,23 @@ class GradeResult:
         return {key: value for key, value in self.to_record().items() if key != "details"}
 
     def to_record(self):
-        return asdict(self)
+        """As plain data that is strict JSON: a NaN or infinite number becomes null."""
+        return strict(asdict(self))
 
     @classmethod
     def from_json(cls, data):
         return cls(**{**data, "checks": [CheckResult(**check) for check in data["checks"]]})
+
+
+def strict(value):
+    """`value` with every non-finite float replaced by None, through lists and dicts."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: strict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(item) for item in value]
+    return value
 
 
 def run_checks(spec, evidence):

@@ -83,7 +83,7 @@ class Session:
     def fit(self, header, arrays):
         index, self.fits = self.fits, self.fits + 1
         try:
-            model, data = self.model_for(header, arrays), FitData.from_message(header.get("args"), arrays)
+            model, data = self.model_for(header, arrays, index), FitData.from_message(header.get("args"), arrays)
             if self.epochs + data.epochs - data.initial_epoch > self.job.max_epochs:
                 raise Refused(f"more than {self.job.max_epochs} epochs in all")
         except Refused as error:
@@ -103,12 +103,12 @@ class Session:
             self.send(Message.REFUSED, {"reason": reason})
             return
         self.epochs += relay.epochs
-        model.save(os.path.join(self.folder, f"model-{index}.keras"))
+        self.save(model, index)
         self.record.write(Record.FIT_END, fit=index, epochs=relay.epochs, stopped=relay.stopped,
                           error=relay.student_error)
         self.send(Message.FIT_DONE, {}, model.get_weights())
 
-    def model_for(self, header, arrays):
+    def model_for(self, header, arrays, index):
         """The Keras model to train: the one trained before under this id if its
         architecture is unchanged (recompiled if its settings changed), else a new one."""
         architecture, settings = header.get("model"), header.get("compile")
@@ -120,9 +120,16 @@ class Session:
                      "settings": None}
             self.models[str(header.get("model_id"))] = known
         if known["settings"] != settings:  # compiled anew: a fresh optimizer, as in Keras
-            compile_model(known["model"], settings, arrays[1])
+            try:
+                compile_model(known["model"], settings, arrays[1])
+            except Refused:  # the layers can still be judged: keep the model as built
+                self.save(known["model"], index)
+                raise
             known["settings"] = settings
         return known["model"]
+
+    def save(self, model, index):
+        model.save(os.path.join(self.folder, protocol.trained_model_file(index)))
 
 
 class Reply:
@@ -224,9 +231,16 @@ def training_images(x, y, trusted_x, trusted_y):
     return result
 
 
+def parsed(text, what):
+    try:
+        return protocol.loads(text)
+    except protocol.ProtocolError as error:
+        raise Refused(f"{what} cannot be read ({error})") from error
+
+
 def build_model(architecture, arrays, seed):
     """A new model from its Keras JSON configuration, in safe mode, weights seeded here."""
-    config = protocol.loads(architecture)
+    config = parsed(architecture, "the model's configuration")
     if not isinstance(config, dict):
         raise Refused("the model's configuration is not a Keras model")
     config.pop("compile_config", None)  # compiled from the settings, checked, in compile_model
@@ -248,7 +262,7 @@ def build_model(architecture, arrays, seed):
 def compile_model(model, settings, labels):
     """Compiles with the student's optimizer, loss and metrics (Keras' own only),
     plus the grader's accuracy."""
-    config = protocol.loads(settings)
+    config = parsed(settings, "the compile settings")
     if not isinstance(config, dict) or (foreign := foreign_classes(config)):
         raise Refused(f"the compile settings use {', '.join(foreign or ['something unreadable'])}, "
                       "which are not Keras' own")

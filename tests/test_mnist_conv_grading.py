@@ -26,10 +26,13 @@ WRONG_SUBMISSIONS = {
                    {"single_conv2d"}),
     "no_maxpooling2d": ([(POOL, "")], {"single_maxpooling2d"}),
     "never_stops": ([(CONDITION, "accuracy > 1.0")], {"stops_at_target", "prints_stop_message"}),
-    "stops_one_epoch_late": ([callback_body(SOLUTION_SOURCE, STOPS_ONE_EPOCH_LATE)], {"stops_at_target"}),
+    # The message belongs to the first epoch that reaches the target: a late stop loses both.
+    "stops_one_epoch_late": ([callback_body(SOLUTION_SOURCE, STOPS_ONE_EPOCH_LATE)],
+                             {"stops_at_target", "prints_stop_message"}),
     "no_stop_message": ([(PRINT, "")], {"prints_stop_message"}),
+    # Stopping short of the target earns nothing for being short.
     "threshold_0_99": ([(CONDITION, "accuracy >= 0.99")],
-                       {"reaches_target", "stops_at_target", "prints_stop_message"}),
+                       {"reaches_target", "within_epoch_limit", "stops_at_target", "prints_stop_message"}),
 }
 
 

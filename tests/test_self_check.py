@@ -34,7 +34,7 @@ def test_the_reference_solution_passes_every_self_check_and_learns_nothing_of_th
      "reshape them to (28, 28, 1)"),
     ("two_convolutions", ('tf.keras.layers.MaxPooling2D(2, 2),',
                           'tf.keras.layers.MaxPooling2D(2, 2),\n        tf.keras.layers.Conv2D(8, (3, 3)),'),
-     {"single_conv2d"}, "has 2 Conv2D layers"),
+     {"single_conv2d"}, "has 2 Conv2D"),
 ])
 def test_a_mistake_is_named_in_seconds(tmp_path, name, replacement, failing, says):
     if replacement is None:  # stop_training set whatever the accuracy

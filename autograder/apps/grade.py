@@ -20,7 +20,7 @@ def add_arguments(parser):
 
 def run(args, config):
     result = Grader(config=config).grade(args.notebook, assignment=args.assignment, profile=args.profile)
-    print(json.dumps(result.to_json()) if args.json else as_table(result))
+    print(json.dumps(result.to_json(), allow_nan=False) if args.json else as_table(result))
     return 0
 
 

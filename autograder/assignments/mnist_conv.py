@@ -32,7 +32,7 @@ SPEC = GradingSpec(
         ReachesTarget("reaches_target", points=2, target=TARGET),
         WithinEpochLimit("within_epoch_limit", points=1, max_epochs=MAX_EPOCHS, target=TARGET),
         StopsAtTarget("stops_at_target", points=2, target=TARGET, script=SCRIPT),
-        PrintsStopMessage("prints_stop_message", points=1, message=STOP_MESSAGE, target=TARGET),
+        PrintsStopMessage("prints_stop_message", points=1, message=STOP_MESSAGE, target=TARGET, script=SCRIPT),
     ),
     profiles={
         "quick": Profile("quick", train_images=3000, description="first 3,000 training images"),
@@ -48,7 +48,7 @@ SPEC = GradingSpec(
         ONE_POOLING,
         FitInput("input_shape", points=0, shape=(28, 28, 1)),
         CallbackStops("callback_stops", points=0, target=TARGET, script=SCRIPT),
-        CallbackPrints("callback_prints", points=0, message=STOP_MESSAGE),
+        CallbackPrints("callback_prints", points=0, message=STOP_MESSAGE, target=TARGET, script=SCRIPT),
     ),
     trial={"script": SCRIPT, "keys": ["accuracy", "acc"]},
 )

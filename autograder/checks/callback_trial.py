@@ -61,16 +61,16 @@ def stop_verdict(trial, script, target):
     return ""
 
 
-def print_verdict(trial, message):
-    """What is wrong with what the trial printed ('' when nothing is)."""
-    printed = [i for i, text in enumerate(trial["printed"]) if message in text]
-    stopped = trial["stopped_at"]
-    if stopped is None or stopped not in printed:
-        return (f"On a scripted series of epochs, the message \"{message}\" was not printed where your callback "
-                "stopped training: print it exactly, in the same `if` that sets stop_training.")
-    if printed != [stopped]:
-        return (f"On a scripted series of epochs, the message was printed in epochs {[i + 1 for i in printed]}: "
-                "print it only when you stop training.")
+def print_verdict(trial, message, script, target):
+    """What is wrong with what the trial printed ('' when nothing is): the
+    message belongs to the first scripted epoch reaching `target`, and only to it."""
+    printed, expected = [i for i, text in enumerate(trial["printed"]) if message in text], first_at_target(script, target)
+    if not printed:
+        return (f"On a scripted series of epochs, the message \"{message}\" was never printed: print it exactly, "
+                "in the same `if` that sets stop_training.")
+    if printed != [expected]:
+        return (f"On a scripted series of epochs, the message was printed in epochs {[i + 1 for i in printed]}; it "
+                f"belongs only to epoch {expected + 1}, the first to reach {target}, where training stops.")
     return ""
 
 
@@ -103,16 +103,18 @@ class CallbackStops(Check):
 
 @dataclass(frozen=True)
 class CallbackPrints(Check):
-    """The callback prints `message` in the epoch where it stops, and not before."""
+    """The callback prints `message` in the first scripted epoch that reaches `target`, and in no other."""
 
     message: str = ""
+    target: float = 0.998
+    script: tuple = ()
     expects: str = field(default="your callback prints the stop message when it stops training")
 
     def evaluate(self, evidence):
         trial, problem = trial_or_problem(evidence, KEYS[0])
         if trial is None:
             return Outcome(False, "", problem[0].upper() + problem[1:] + ".")
-        verdict = print_verdict(trial, self.message)
+        verdict = print_verdict(trial, self.message, self.script, self.target)
         return Outcome(not verdict, "Your callback printed the message once, when it stopped training.", verdict)
 
 @dataclass(frozen=True)

@@ -144,6 +144,7 @@ class PrintsStopMessage(Check):
 
     message: str = ""
     target: float = 0.998
+    script: tuple = ()
     expects: str = field(default="the callback prints the stop message when it stops training")
 
     def evaluate(self, evidence):
@@ -165,7 +166,7 @@ class PrintsStopMessage(Check):
                            f"{format_accuracy(evidence.epochs[last].accuracy)}; it belongs to the first epoch that "
                            f"reaches {self.target}.")
         trial, problem = trial_for(evidence)
-        verdict = problem or print_verdict(trial, self.message)
+        verdict = problem or print_verdict(trial, self.message, self.script, self.target)
         return Outcome(not verdict, f"Your callback printed \"{self.message}\" in epoch {last + 1}, where it stopped "
                        "training.", f"The message came in the right epoch, but not by the rule: {verdict}")
 

@@ -1,0 +1,25 @@
+"""The honest corpus: the reference solution written the other ways students
+write it (tests/honest/, one notebook each; see each file's name), each
+graded full marks on the quick profile. A grader that rests on its own
+training must not punish a validation split, a tf.data pipeline with a
+Rescaling layer, numpy integers, a generator, other metric names, batch
+normalisation, the functional API, padding or another way of printing."""
+
+import os
+
+import pytest
+
+from conftest import ROOT, grade_json
+
+HONEST = os.path.join(ROOT, "tests", "honest")
+CASES = sorted(name[:-6] for name in os.listdir(HONEST) if name.endswith(".ipynb"))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_honest_variant_gets_full_marks(case):
+    result = grade_json(os.path.join(HONEST, f"{case}.ipynb"), "--assignment", "mnist_conv")
+    assert result["status"] == "graded" and result["score"] == result["max_score"], result["checks"]
+
+
+def test_the_corpus_has_every_variant_the_issue_names():
+    assert len(CASES) >= 10

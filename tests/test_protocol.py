@@ -1,0 +1,112 @@
+"""What crosses the sandbox boundary: messages framed and read back within
+limits, only numbers as arrays, files read only when they are regular files;
+and the trainer's judgement of what it was given (the grader's images and
+labels, however scaled; numbers where numbers belong)."""
+
+import io
+import os
+
+import numpy as np
+import pytest
+
+from autograder import protocol
+from autograder.collect_evidence import apply_record, Evidence
+from autograder.protocol import Limits, Message, ProtocolError
+from autograder.trainer import FitData, Refused, Reply, training_images
+
+RNG = np.random.default_rng(0)
+IMAGES = RNG.integers(0, 256, (300, 28, 28), dtype=np.uint8)
+IMAGES[:, 0, 0], IMAGES[:, 0, 1] = 0, 255  # every image spans 0..255, as MNIST's do
+LABELS = RNG.integers(0, 10, 300).astype(np.uint8)
+
+
+def roundtrip(kind, header, arrays=(), limits=Limits()):
+    pipe = io.BytesIO()
+    protocol.send(pipe, kind, header, arrays)
+    pipe.seek(0)
+    return protocol.receive(pipe, limits)
+
+
+def test_a_message_with_arrays_comes_back_whole():
+    x = RNG.random((5, 28, 28, 1), dtype=np.float32)
+    kind, header, arrays = roundtrip(Message.FIT, {"args": {"epochs": 3}}, [x, LABELS[:5]])
+    assert kind == Message.FIT and header == {"args": {"epochs": 3}}
+    assert np.array_equal(arrays[0], x) and arrays[1].dtype == np.uint8
+
+
+@pytest.mark.parametrize("limits", [Limits(header_bytes=10), Limits(array_bytes=100)])
+def test_messages_over_the_limits_are_refused(limits):
+    with pytest.raises(ProtocolError):
+        roundtrip(Message.FIT, {"pad": "x" * 100}, [np.zeros(1000)], limits)
+
+
+@pytest.mark.parametrize("body", [b'{"kind": 1}', b"[" * 100_000, b"\xff\xfe", b'{"kind": "fit", "header": {}, '
+                                  b'"arrays": [{"dtype": "|O", "shape": [1]}]}'])
+def test_malformed_headers_and_object_arrays_are_protocol_errors(body):
+    pipe = io.BytesIO(len(body).to_bytes(8, "little") + body)
+    with pytest.raises(ProtocolError):
+        protocol.receive(pipe, Limits())
+
+
+def test_a_message_cut_short_is_a_protocol_error_and_a_closed_pipe_an_eof():
+    pipe = io.BytesIO()
+    protocol.send(pipe, Message.FIT, {}, [np.zeros(100)])
+    with pytest.raises(ProtocolError):
+        protocol.receive(io.BytesIO(pipe.getvalue()[:-8]), Limits())
+    with pytest.raises(EOFError):
+        protocol.receive(io.BytesIO(b""), Limits())
+
+
+def test_only_regular_files_are_read(tmp_path):
+    fifo, link = str(tmp_path / "fifo"), str(tmp_path / "link")
+    os.mkfifo(fifo)
+    os.symlink("/etc/hostname", link)
+    (tmp_path / "big").write_bytes(b"x" * 100)
+    for path, words in ((fifo, "not a regular file"), (link, "is a link"), (str(tmp_path / "big"), "limit 10")):
+        with pytest.raises(ProtocolError, match=words):
+            protocol.read_regular_file(path, 10)
+
+
+@pytest.mark.parametrize("transform", [
+    lambda x: x, lambda x: x / 255.0, lambda x: (x.astype(np.float32) - 33.3) / 78.6,
+    lambda x: x.reshape(-1, 28, 28, 1) / 127.5 - 1.0, lambda x: x.reshape(-1, 784).astype(np.float16) / 255,
+])
+def test_the_graders_images_are_recognised_however_scaled_and_shaped(transform):
+    found = training_images(transform(IMAGES), LABELS, IMAGES, LABELS)
+    assert found == {"images": 300, "found": 300, "distinct": 300, "wrong_labels": 0, "expected": 300}
+
+
+def test_one_hot_labels_are_read_as_classes_and_wrong_ones_counted():
+    one_hot = np.eye(10)[LABELS]
+    assert training_images(IMAGES, one_hot, IMAGES, LABELS)["wrong_labels"] == 0
+    assert training_images(IMAGES, (LABELS + 1) % 10, IMAGES, LABELS)["wrong_labels"] == 300
+
+
+def test_other_images_and_a_subset_are_told_apart():
+    noise = RNG.integers(0, 256, (300, 28, 28)).astype(np.uint8)
+    assert training_images(noise, LABELS, IMAGES, LABELS)["found"] < 5
+    assert training_images(IMAGES[:30], LABELS[:30], IMAGES, LABELS)["distinct"] == 30
+
+
+def test_numpy_numbers_in_fit_arguments_are_numbers_and_strings_are_refused():
+    arrays = [IMAGES, LABELS]
+    data = FitData.from_message({"epochs": 20, "batch_size": 32, "validation_split": 0.2}, arrays)
+    assert (data.epochs, data.batch_size, data.validation_split) == (20, 32, 0.2)
+    for wrong in ({"epochs": "20"}, {"batch_size": 0}, {"validation_split": 1.5}, {"shuffle": 1}):
+        with pytest.raises(Refused):
+            FitData.from_message(wrong, arrays)
+
+
+def test_a_reply_is_read_field_by_field():
+    reply = Reply.from_header({"stop": "yes", "printed": 5, "learning_rate": float("nan"), "error": None})
+    assert (reply.stop, reply.printed, reply.learning_rate, reply.error) == (False, "", None, None)
+    assert Reply.from_header({"stop": True, "learning_rate": 0.01}).learning_rate == 0.01
+
+
+def test_records_with_wrong_types_are_read_as_nothing_rather_than_trusted():
+    evidence = Evidence("", None)
+    apply_record(evidence, {"record": "fit", "fit": 0, "input": {"shape": ["3000"], "max": "1.0"}})
+    apply_record(evidence, {"record": "epoch", "fit": 0, "epoch": 0, "accuracy": "0.999", "stop": "true"})
+    apply_record(evidence, {"record": "epoch", "fit": "0", "epoch": 1, "accuracy": 0.999})
+    assert evidence.fits[0].input == {"shape": [], "dtype": "", "min": None, "max": None}
+    assert len(evidence.epochs) == 1 and evidence.epochs[0].accuracy is None and not evidence.epochs[0].stop
