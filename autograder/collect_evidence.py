@@ -118,12 +118,12 @@ class Evidence:
 
     def reason_suffix(self):
         """Why the run produced less than it should, as ': ...' (or '')."""
-        if self.run.grader_failure:
-            return f": {self.run.grader_failure}"
-        if self.run.killed_reason:
+        if self.run.killed_reason:  # the trainer shares the run's limits: its end then follows from them
             return f": your code was stopped because it {self.run.killed_reason}"
         if self.run.timed_out:
             return f": grading stopped your code after {self.run.limit_s:.0f} s, its time limit"
+        if self.run.grader_failure:
+            return f": {self.run.grader_failure}"
         if crash := self.training_crash():
             return f": {crash}"
         if self.exception:

@@ -75,7 +75,8 @@ class TrainerProcess:
         return f"the grader's trainer failed (exit status {exit_code}): {self.log_tail()}"
 
     def log_tail(self):
-        """The last lines the trainer wrote on stderr."""
+        """The last line the trainer wrote on stderr (a traceback's ends with the error)."""
         with open(os.path.join(self.folder, LOG_FILE), "rb") as handle:
             handle.seek(max(0, os.fstat(handle.fileno()).st_size - LOG_TAIL_BYTES))
-            return handle.read().decode("utf-8", errors="replace").strip()
+            lines = handle.read().decode("utf-8", errors="replace").strip().splitlines()
+        return lines[-1] if lines else "no message"

@@ -1,5 +1,6 @@
 """The adversarial corpus: hostile or broken submissions, one notebook per case in
-tests/adversarial/, with the expected outcome per check in expected.json.
+tests/adversarial/, with the expected outcome per check in expected.json
+(and, for the cases of the verdict issue, what each does).
 
 Each must get the right score and a clear message without crashing, hanging or
 corrupting the grader; after all of them, a good submission grades normally.
@@ -61,7 +62,7 @@ def test_hostile_submission_gets_the_expected_outcome(case, tight_config):
 
 def test_every_case_has_its_notebook_and_expectation():
     notebooks = {name[:-6] for name in os.listdir(CORPUS) if name.endswith(".ipynb")}
-    assert notebooks == set(EXPECTED) and len(notebooks) >= 24
+    assert notebooks == set(EXPECTED) and len(notebooks) >= 34
 
 
 def test_after_the_corpus_the_next_submission_grades_normally(tight_config):
