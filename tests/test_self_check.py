@@ -27,8 +27,9 @@ def test_the_reference_solution_passes_every_self_check_and_learns_nothing_of_th
 @pytest.mark.parametrize("name, replacement, failing, says", [
     ("legacy_acc_key", ('logs.get("accuracy", logs.get("acc"))', 'logs.get("acc")'), {"callback_stops", "callback_prints"},
      "It stops correctly when the logs say 'acc'"),
-    ("stop_outside_if", None, {"callback_stops"}, "stopped training at epoch 1"),
-    ("threshold_too_high", ("accuracy >= TARGET_ACCURACY", "accuracy > 0.999"), {"callback_stops"},
+    # The message belongs to the first epoch that reaches the target: a wrong stop moves it too.
+    ("stop_outside_if", None, {"callback_stops", "callback_prints"}, "stopped training at epoch 1"),
+    ("threshold_too_high", ("accuracy >= TARGET_ACCURACY", "accuracy > 0.999"), {"callback_stops", "callback_prints"},
      "let epoch 5 (accuracy 0.9986) pass"),
     ("no_reshape", ("x_train.reshape(-1, 28, 28, 1) / 255.0", "x_train / 255.0"), {"input_shape"},
      "reshape them to (28, 28, 1)"),
