@@ -54,6 +54,7 @@ class FitRecord:
     data: dict = field(default_factory=dict)  # see trainer.training_images
     batch_size: int = None
     validation_split: float = 0.0
+    trained_per_epoch: int = None  # images one epoch trains on (validation_split and steps_per_epoch applied)
     refused: str = None  # why the trainer could not train it
     student_error: dict = None  # {"epoch", "message"}: a student callback raised
     finished: bool = False
@@ -114,6 +115,9 @@ class Evidence:
             if fit.student_error:
                 return (f"your callback raised {fit.student_error['message']} in epoch "
                         f"{fit.student_error['epoch'] + 1}")
+            if not fit.finished:
+                return "fit did not return: your code ended training before its end" + (
+                    f" ({self.exception['type']}: {self.exception['message']})" if self.exception else "")
         return None
 
     def reason_suffix(self):
@@ -183,6 +187,7 @@ def apply_record(evidence, record):
         evidence.fits.append(FitRecord(fit, input_summary(record.get("input")), data,
                                        typed(record.get("batch_size"), (int,)),
                                        number(record.get("validation_split")) or 0.0,
+                                       typed(record.get("trained_per_epoch"), (int,)),
                                        text(record.get("reason")) if kind == Record.REFUSED else None))
     elif kind == Record.EPOCH:
         logs = {str(key): number(value) for key, value in typed(record.get("logs"), (dict,), {}).items()}
@@ -209,13 +214,14 @@ def apply_event(evidence, event, trained):
         evidence.missing_entry_point = text(event.get("name"), 200)
     elif kind == Event.MODEL_SAVE_FAILED:
         evidence.model_save_error = text(event.get("error"))
-    elif kind == Event.FIT_BEGIN and not trained:
-        evidence.fits.append(FitRecord(len(evidence.fits), input_summary(event.get("input"))))
+    elif kind == Event.FIT_BEGIN and not trained:  # a dry run: nothing to finish
+        evidence.fits.append(FitRecord(len(evidence.fits), input_summary(event.get("input")), finished=True))
     elif kind == Event.CALL and typed(event.get("id"), (str,)):
         evidence.calls[event["id"]] = CallRecord(event["id"], typed(event.get("error"), (str,)),
                                                  number(event.get("seconds")), event.get("input_modified") is True,
                                                  event.get("sequence") is True)
-    elif kind == Event.CALLBACK_TRIAL and typed(event.get("key"), (str,)):
+    elif kind == Event.CALLBACK_TRIAL and typed(event.get("key"), (str,)) and event["key"] not in evidence.callback_trials:
+        # the first trial of a metric name counts: lines appended later are not the runner's
         printed = typed(event.get("printed"), (list,), [])
         evidence.callback_trials[event["key"]] = {"stopped_at": typed(event.get("stopped_at"), (int,)),
                                                   "printed": [text(item) for item in printed],

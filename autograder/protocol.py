@@ -51,6 +51,8 @@ def trained_model_file(fit):
 TRAINER_FDS_ENV = "AUTOGRADER_TRAINER_FDS"
 
 
+MAX_PRINTED = 100_000  # characters of what the callbacks print in one epoch that cross to the trainer
+
 # Said wherever the trainer cannot take a model, so the student knows what to write instead.
 HOW_TO = ("The grader trains your model itself, from its configuration: build it from Keras' own layers "
           "(Sequential or the functional API), compile it with Keras' own optimizers, losses and metrics "

@@ -31,6 +31,7 @@ import os
 import sys
 import time
 import traceback
+import uuid
 
 import protocol
 from protocol import Event, Message
@@ -101,7 +102,7 @@ class TaggedStream:
     def write(self, text):
         text = str(text)
         self._log.output(text, stream=self._name, fit=self._state.fit_index, epoch=self._state.epoch)
-        if self._state.captured is not None and self._name == "stdout":
+        if self._state.captured is not None:
             self._state.captured.append(text)
         return self._stream.write(text)
 
@@ -208,8 +209,10 @@ def crossable_model(keras, model):
 
 def fit_request(model, arguments, batch_size, steps):
     """The header of a fit request: configuration, compile settings and arguments, as JSON data."""
+    if not getattr(model, "_autograder_id", None):  # id() may be reused by a later model
+        model._autograder_id = uuid.uuid4().hex
     return {"model": model.to_json(), "compile": json.dumps(model.get_compile_config(), default=str),
-            "model_id": str(id(model)),
+            "model_id": model._autograder_id,
             "args": {"batch_size": number(batch_size), "epochs": number(arguments.get("epochs", 1)),
                      "initial_epoch": number(arguments.get("initial_epoch", 0)),
                      "steps_per_epoch": number(steps), "shuffle": bool(arguments.get("shuffle", True)),
@@ -301,7 +304,7 @@ def run_hook(hook, model, state, raised):
         hook()
     except Exception as exception:  # the student's callback failed: Keras would stop fit with it
         raised, error = exception, f"{type(exception).__name__}: {exception}"[:2000]
-    printed, state.captured = "".join(state.captured), None
+    printed, state.captured = "".join(state.captured)[:protocol.MAX_PRINTED], None
     changed = learning_rate(model)
     return {"stop": bool(getattr(model, "stop_training", False)), "printed": printed, "error": error,
             "learning_rate": changed if changed != rate else None}, raised

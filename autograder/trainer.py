@@ -25,11 +25,18 @@ import keras
 import numpy as np
 
 from . import protocol
-from .inspect_model import foreign_classes
+from .inspect_model import config_nodes, foreign_classes
 from .protocol import Message, Record
 
 GRADER_ACCURACY = "grader_accuracy"  # the trainer's own metric, never shown to student code
-MAX_PRINTED = 100_000  # characters of a callback's output kept per epoch
+MAX_PRINTED = protocol.MAX_PRINTED
+MAX_FITS = 10  # fit calls one run may make: each saves a model the grader inspects
+MAX_PARAMETERS = 20_000_000  # the lesson's networks have 1.4 million at most
+# A configuration holds shapes and settings; a long list of numbers in it is weights handed over
+# (a Constant initializer, a Normalization's arrays): the trainer initialises the weights itself.
+MAX_CONFIG_NUMBERS = 64
+MAX_CONFIG_BYTES = 1_000_000
+PIXEL_TOLERANCE = 0.1  # grey levels between a given image, its scaling undone, and the grader's
 FIT_ARGUMENTS = {"batch_size": int, "epochs": int, "initial_epoch": int, "steps_per_epoch": int,
                  "validation_split": float, "shuffle": bool}
 
@@ -75,7 +82,8 @@ class Session:
         protocol.send(self.outgoing, kind, header, arrays)
 
     def reply(self):
-        kind, header, _ = protocol.receive(self.incoming, protocol.Limits(header_bytes=4 * MAX_PRINTED, array_bytes=0))
+        # JSON may write a character as 12 bytes (a surrogate pair, escaped)
+        kind, header, _ = protocol.receive(self.incoming, protocol.Limits(header_bytes=16 * MAX_PRINTED, array_bytes=0))
         if kind != Message.REPLY:
             raise protocol.ProtocolError(f"expected a reply, got {kind!r}")
         return Reply.from_header(header)
@@ -83,15 +91,12 @@ class Session:
     def fit(self, header, arrays):
         index, self.fits = self.fits, self.fits + 1
         try:
-            model, data = self.model_for(header, arrays, index), FitData.from_message(header.get("args"), arrays)
-            if self.epochs + data.epochs - data.initial_epoch > self.job.max_epochs:
-                raise Refused(f"more than {self.job.max_epochs} epochs in all")
+            model, data, compared = self.prepare(header, arrays, index)
         except Refused as error:
             self.record.write(Record.REFUSED, fit=index, reason=str(error))
             self.send(Message.REFUSED, {"reason": str(error)})
             return
-        self.record.write(Record.FIT, fit=index, input=data.summary(),
-                          data=data.compare_with(self.trusted), **data.arguments())
+        self.record.write(Record.FIT, fit=index, input=data.summary(), data=compared, **data.arguments())
         relay = Relay(self, index)
         try:
             data.train(model, relay)
@@ -108,12 +113,28 @@ class Session:
                           error=relay.student_error)
         self.send(Message.FIT_DONE, {}, model.get_weights())
 
+    def prepare(self, header, arrays, index):
+        """(model, FitData, comparison with the grader's data) for a fit request, or Refused saying why not."""
+        if index >= MAX_FITS:
+            raise Refused(f"more than {MAX_FITS} fit calls in one run")
+        try:
+            data = FitData.from_message(header.get("args"), arrays)
+            if self.epochs + data.epochs - data.initial_epoch > self.job.max_epochs:
+                raise Refused(f"more than {self.job.max_epochs} epochs in all")
+            return self.model_for(header, arrays, index), data, data.compare_with(self.trusted)
+        except Refused:
+            raise
+        except Exception as error:  # whatever the request holds, it is refused, never a crash of the trainer
+            raise Refused(f"the request cannot be used ({type(error).__name__}: {first_line(error)})") from error
+
     def model_for(self, header, arrays, index):
         """The Keras model to train: the one trained before under this id if its
         architecture is unchanged (recompiled if its settings changed), else a new one."""
         architecture, settings = header.get("model"), header.get("compile")
         if not isinstance(architecture, str) or not isinstance(settings, str):
             raise Refused("the model's configuration did not reach the grader")
+        if len(architecture) > MAX_CONFIG_BYTES:
+            raise Refused(f"the model's configuration is over {MAX_CONFIG_BYTES:,} characters")
         known = self.models.get(str(header.get("model_id")))
         if not known or known["architecture"] != architecture:
             known = {"architecture": architecture, "model": build_model(architecture, arrays, self.job.seed),
@@ -166,8 +187,10 @@ class FitData:
 
     @classmethod
     def from_message(cls, arguments, arrays):
-        if not isinstance(arguments, dict) or len(arrays) not in (2, 4):
+        if not isinstance(arguments, dict) or len(arrays) not in (2, 4) or min(np.ndim(a) for a in arrays) < 1:
             raise Refused("fit needs training images and labels as arrays")
+        if arrays[1].dtype.kind == "f" and not np.all(np.isfinite(arrays[1])):
+            raise Refused("the labels given to fit are not all finite numbers")
         checked = {}
         for name, kind in FIT_ARGUMENTS.items():
             value = arguments.get(name)
@@ -185,7 +208,14 @@ class FitData:
 
     def arguments(self):
         return {"batch_size": self.batch_size, "epochs": self.epochs, "steps_per_epoch": self.steps_per_epoch,
-                "validation_split": self.validation_split}
+                "validation_split": self.validation_split, "trained_per_epoch": self.trained_per_epoch()}
+
+    def trained_per_epoch(self):
+        """Images one epoch trains on: what `validation_split` and `steps_per_epoch` leave (as Keras counts)."""
+        trained = int(len(self.x) * (1.0 - self.validation_split))
+        if self.steps_per_epoch is not None:
+            trained = min(trained, self.steps_per_epoch * (self.batch_size or 32))
+        return trained
 
     def summary(self):
         """Shape, dtype and range of the images, to diagnose preprocessing."""
@@ -218,12 +248,14 @@ def training_images(x, y, trusted_x, trusted_y):
     low, high = float(flat.min()), float(flat.max())
     if flat.shape[1] != trusted_x[0].size or not high > low:
         return result
-    pixels = np.clip(np.rint((flat - low) * (255.0 / (high - low))), 0, 255).astype(np.uint8)
+    grey = (flat - low) * (255.0 / (high - low))
+    pixels = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
+    exact = np.abs(grey - pixels).max(axis=1) <= PIXEL_TOLERANCE  # no message hidden below a grey level
     labels = np.argmax(y, axis=-1) if np.ndim(y) == 2 and np.shape(y)[1] > 1 else np.asarray(y).reshape(-1)
     seen = set()
-    for image, label in zip(pixels, labels):
+    for image, label, faithful in zip(pixels, labels, exact):
         key = image.tobytes()
-        if key in known:
+        if faithful and key in known:
             result["found"] += 1
             seen.add(key)
             result["wrong_labels"] += int(int(label) not in known[key])
@@ -244,8 +276,12 @@ def build_model(architecture, arrays, seed):
     if not isinstance(config, dict):
         raise Refused("the model's configuration is not a Keras model")
     config.pop("compile_config", None)  # compiled from the settings, checked, in compile_model
+    keras_functions(config)
     if foreign := foreign_classes(config):
         raise Refused(f"it uses {', '.join(foreign)}, which are not Keras' own classes")
+    if (numbers := longest_number_list(config)) > MAX_CONFIG_NUMBERS:
+        raise Refused(f"its configuration carries a list of {numbers} numbers: weights cannot be handed to the "
+                      "grader, which initialises them itself")
     keras.utils.set_random_seed(seed)
     try:
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
@@ -256,18 +292,64 @@ def build_model(architecture, arrays, seed):
                       f"{first_line(error)})") from error
     if not isinstance(model, keras.Model):
         raise Refused("the configuration is not a Keras model")
+    if model.count_params() > MAX_PARAMETERS:
+        raise Refused(f"it has {model.count_params():,} parameters, more than the {MAX_PARAMETERS:,} allowed")
     return model
+
+
+def keras_functions(tree):
+    """Replaces functions given by reference (`activation=tf.nn.softmax`, `loss=tf.keras.losses.
+    sparse_categorical_crossentropy`), where Keras has one of that name, by the name: the lesson's
+    code writes them so. Other functions stay, and are refused as foreign. Iterative: any depth."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
+            if isinstance(value, dict) and value.get("class_name") == "function" and keras_name(value.get("config")):
+                node[key] = keras_name(value["config"])
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+
+
+def keras_name(name):
+    """The name of Keras' own activation, loss or metric called `name` (tf.nn's `_v2` aside), or None."""
+    if not isinstance(name, str):
+        return None
+    name = name.removesuffix("_v2")
+    for get in (keras.activations.get, keras.losses.get, keras.metrics.get):
+        try:
+            if get(name) is not None:
+                return name
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
+def longest_number_list(config):
+    """The length of the longest list of numbers anywhere in a config tree."""
+    stack, longest = [config], 0
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            if all(isinstance(item, (int, float)) for item in node):
+                longest = max(longest, len(node))
+            stack.extend(node)
+    return longest
 
 
 def compile_model(model, settings, labels):
     """Compiles with the student's optimizer, loss and metrics (Keras' own only),
     plus the grader's accuracy."""
     config = parsed(settings, "the compile settings")
-    if not isinstance(config, dict) or (foreign := foreign_classes(config)):
-        raise Refused(f"the compile settings use {', '.join(foreign or ['something unreadable'])}, "
-                      "which are not Keras' own")
-    metrics = [resolved(metric, keras.metrics.get) for metric in as_list(config.get("metrics") or [])]
+    if not isinstance(config, dict):
+        raise Refused("the compile settings cannot be read")
+    keras_functions(config)
+    if foreign := foreign_classes(config):
+        raise Refused(f"the compile settings use {', '.join(foreign)}, which are not Keras' own")
     try:
+        metrics = [resolved(metric, keras.metrics.get) for metric in as_list(config.get("metrics") or [])]
         model.compile(optimizer=keras.optimizers.get(config.get("optimizer") or "rmsprop"),
                       loss=resolved(config.get("loss"), keras.losses.get), metrics=metrics + [grader_metric(labels)])
     except Exception as error:

@@ -18,10 +18,13 @@ from dataclasses import dataclass, field
 from .base import Check, Outcome
 from .callback_trial import print_verdict, stop_verdict, trial_for
 
-# Images given to fit must be the training set the notebook loads (a few may
-# be lost to a generator's last partial batch) and carry their own labels.
+# Images given to fit must be the training set the notebook loads, each once
+# (a few may be lost to a generator's last partial batch, or repeated in it),
+# with their own labels; an epoch may hold some out for validation (a
+# validation_split of up to 0.25, or as many held out by hand), no more.
 DATA_FOUND = 0.99  # share of the images given to fit that are the grader's
-DATA_COVERED = 0.9  # share of the grader's training images that fit got
+DATA_COVERED = 0.75  # share of the grader's training images fit got, and one epoch trains on
+REPEAT_SLACK = 1024  # images beyond the training set's size: a generator's last batches
 
 
 def data_problem(fit):
@@ -34,8 +37,14 @@ def data_problem(fit):
         return f"{images - found:,} of the {images:,} images given to fit are not images of the training set"
     if data.get("wrong_labels"):
         return f"{data['wrong_labels']:,} images were given to fit with labels that are not theirs"
-    if data.get("distinct", 0) < DATA_COVERED * data.get("expected", 0):
-        return f"fit got only {data.get('distinct', 0):,} of the {data.get('expected', 0):,} training images"
+    expected = data.get("expected", 0)
+    if images > expected + REPEAT_SLACK:
+        return f"fit got {images:,} images, more than the {expected:,} of the training set: images were repeated"
+    if data.get("distinct", 0) < DATA_COVERED * expected:
+        return f"fit got only {data.get('distinct', 0):,} of the {expected:,} training images"
+    if fit.trained_per_epoch is not None and fit.trained_per_epoch < DATA_COVERED * expected:
+        return (f"each epoch trained on only {fit.trained_per_epoch:,} of the {expected:,} training images "
+                f"(validation_split {fit.validation_split:g}, or steps_per_epoch too small)")
     return ""
 
 
