@@ -31,7 +31,7 @@ from traitlets.config import LoggingConfigurable
 from . import runner
 from .limits import Limits, RunLimiter
 from .progress import RunProgress
-from .sandbox import JOB_DIR, OUT_DIR, bwrap_command
+from .sandbox import Bubblewrap, Unsandboxed
 
 LOG_TAIL_BYTES = 20_000
 
@@ -90,21 +90,33 @@ class RunInIsolation(LoggingConfigurable):
 
     seed = Integer(0, help="Random seed set before student code runs, so re-grading is repeatable.").tag(config=True)
 
+    sandbox_user = Integer(
+        65534, help="User id student code runs as in the bwrap sandbox: one that owns nothing on the host "
+        "(65534, nobody). Needs a grader running as root; otherwise the run keeps the grader's user."
+    ).tag(config=True)
+
+    sandbox_group = Integer(65534, help="Group id student code runs as in the bwrap sandbox (65534, nogroup).").tag(
+        config=True)
+
     def run(self, submission, spec, profile, workdir, data_env, dry_run=False):
         """Runs `submission` with `workdir/job` as its job folder; `data_env` maps
         environment variables to files in that folder. A dry run trains nothing
         (see `runner.install_dry_fit`): the fast self-check."""
         job_dir, out_dir = self._prepare(submission, spec, workdir, dry_run)
-        command, env = self._command(job_dir, out_dir, data_env)
+        sandbox = Bubblewrap(self.sandbox_user, self.sandbox_group, self.log) if self.sandbox == "bwrap" \
+            else Unsandboxed()
+        command, env = self._command(job_dir, out_dir, data_env, sandbox)
         limit = by_profile(self.time_limit, profile)
         limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
         if not limiter.uses_cgroups:
             self.log.warning("No cgroup could be made: memory and process limits fall back to rlimits")
         try:
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limiter.enter)
+                                       stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limiter.enter,
+                                       pass_fds=sandbox.fds)
         except (OSError, subprocess.SubprocessError) as error:
             limiter.close()
+            sandbox.release(out_dir)
             raise GraderError(f"cannot start the grading run ({error})")
         tail = TailReader(process.stdout)
         progress = RunProgress(os.path.join(out_dir, runner.EVENTS_FILE), os.path.basename(submission.name))
@@ -117,6 +129,7 @@ class RunInIsolation(LoggingConfigurable):
         finally:
             progress.stop()
             limiter.close()
+            sandbox.release(out_dir)
 
     def _limits(self, profile):
         return Limits(self.memory_limit, self.process_limit, by_profile(self.cpu_time_limit, profile),
@@ -134,11 +147,11 @@ class RunInIsolation(LoggingConfigurable):
             json.dump(job, handle)
         return job_dir, out_dir
 
-    def _command(self, job_dir, out_dir, data_env):
-        inside_job, inside_out = (JOB_DIR, OUT_DIR) if self.sandbox == "bwrap" else (job_dir, out_dir)
+    def _command(self, job_dir, out_dir, data_env, sandbox):
+        inside_job, inside_out, home = sandbox.inside(job_dir, out_dir)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": "/tmp" if self.sandbox == "bwrap" else out_dir,
+            "HOME": home,
             "PYTHONDONTWRITEBYTECODE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             # Several gradings share one GPU: take memory as needed, not all of it up front.
@@ -149,9 +162,7 @@ class RunInIsolation(LoggingConfigurable):
         env.update({key: os.environ[key] for key in ("CUDA_VISIBLE_DEVICES", "KERAS_BACKEND") if key in os.environ})
         command = [sys.executable, os.path.join(inside_job, "runner.py"), os.path.join(inside_job, "job.json"),
                    inside_out]
-        if self.sandbox == "bwrap":
-            command = bwrap_command(job_dir, out_dir, command)
-        return command, env
+        return sandbox.wrap(job_dir, out_dir, command), env
 
 def by_profile(values, profile):
     return values.get(profile, max(values.values()))
