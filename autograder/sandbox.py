@@ -118,8 +118,12 @@ class Bubblewrap(Unsandboxed):
             os.chown(out_dir, self.user, self.group)
         os.chmod(out_dir, 0o700)
         become_user = [sys.executable, "-c", BECOME_USER, str(self.user), str(self.group)] if self.root else []
-        inner = [bwrap, "--unshare-user", "--disable-userns", "--uid", str(self.user), "--gid", str(self.group),
-                 "--cap-drop", "ALL", "--die-with-parent", "--bind", "/", "/", "--chdir", OUT_DIR, "--"]
+        # A PID namespace and session of its own, the student's process its PID 1: it can signal or trace no
+        # other process (bwrap's monitor runs as the same user: killed or stopped, it would end the run).
+        # --dev-bind: a plain --bind would mark every mount nodev, leaving /dev/urandom and the GPU unusable.
+        inner = [bwrap, "--unshare-user", "--disable-userns", "--unshare-pid", "--as-pid-1", "--new-session",
+                 "--uid", str(self.user), "--gid", str(self.group), "--cap-drop", "ALL", "--die-with-parent",
+                 "--dev-bind", "/", "/", "--chdir", OUT_DIR, "--"]
         return self._view(bwrap, job_dir, out_dir) + ["--"] + become_user + inner + list(command)
 
     def _view(self, bwrap, job_dir, out_dir):
