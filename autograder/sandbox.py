@@ -85,6 +85,7 @@ class Unsandboxed:
         return job_dir, out_dir, out_dir
 
     def wrap(self, job_dir, out_dir, command):
+        """The command line that runs `command` (here: `command` itself)."""
         return list(command)
 
     def release(self, out_dir):
@@ -164,7 +165,8 @@ class Bubblewrap(Unsandboxed):
         for folder, dirs, files in os.walk(out_dir):
             for name in dirs + files:
                 path = os.path.join(folder, name)
-                if not (stat.S_ISREG(os.lstat(path).st_mode) or stat.S_ISDIR(os.lstat(path).st_mode)):
+                mode = os.lstat(path).st_mode
+                if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                     os.unlink(path)
 
 
