@@ -5,7 +5,8 @@ what it found as its exception message, which the grader shows the student.
 Secrets are planted around a copy of the course (a file in its parent folder,
 one in the grader's home, the hub's API token in the grader's environment);
 every probe must find nothing or be refused, and no secret may appear in the
-JSON result, the feedback page or the gradebook.
+JSON result, the feedback page or the gradebook. And a link the run leaves in
+its output folder never sends the grader, reading it as root, elsewhere.
 """
 
 import os
@@ -16,6 +17,7 @@ import uuid
 
 import pytest
 
+from autograder.sandbox import Bubblewrap
 from conftest import CORPUS, ROOT, copy_course, submit
 
 PROBE = os.path.join(CORPUS, "probe_host_secrets.ipynb")
@@ -89,3 +91,14 @@ def test_every_probe_finds_nothing_or_is_refused_and_no_secret_leaks(planted):
     assert probes(page.replace("&#39;", "'")) == EXPECTED_PROBES  # what the student is shown
     assert_no_secret(page, secrets)
     assert_no_secret((course / "gradebook.db").read_bytes().decode("utf-8", "replace"), secrets)
+
+
+def test_links_left_in_the_output_folder_are_removed_before_the_grader_reads_it(tmp_path):
+    out = tmp_path / "out"
+    (out / "calls").mkdir(parents=True)
+    (out / "events.jsonl").write_text("{}\n")
+    (out / "model.keras").symlink_to("/etc/shadow")
+    (out / "calls" / "result.npz").symlink_to("/root")
+    os.mkfifo(out / "pipe")
+    Bubblewrap(65534, 65534).release(str(out))
+    assert sorted(str(path.relative_to(out)) for path in out.rglob("*")) == ["calls", "events.jsonl"]
