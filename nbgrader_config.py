@@ -59,6 +59,8 @@ c.RunInIsolation.process_limit = 512  # processes and threads at once (cgroup)
 c.RunInIsolation.file_size_limit = 512 * 2**20  # bytes, per file written
 c.RunInIsolation.output_limit = 1_000_000  # characters of printed output kept as evidence
 c.RunInIsolation.seed = 0
+c.RunInIsolation.sandbox_user = 65534  # uid student code runs as (needs a root grader); owns nothing on the host
+c.RunInIsolation.sandbox_group = 65534  # its gid
 
 # --- the grading service (python -m autograder serve, a JupyterHub service) -----
 # It finds submissions in nbgrader's exchange (c.Exchange.root), grades each as it arrives,

@@ -36,7 +36,7 @@ from traitlets.config import LoggingConfigurable
 from . import protocol
 from .limits import Limits, RunLimiter
 from .progress import RunProgress
-from .sandbox import JOB_DIR, OUT_DIR, bwrap_command
+from .sandbox import Bubblewrap, Unsandboxed
 from .trainer_process import TrainerProcess
 
 LOG_TAIL_BYTES = 20_000
@@ -101,6 +101,14 @@ class RunInIsolation(LoggingConfigurable):
     seed = Integer(0, help="Random seed set before student code runs and of the trainer's weights, so "
                    "re-grading is repeatable.").tag(config=True)
 
+    sandbox_user = Integer(
+        65534, help="User id student code runs as in the bwrap sandbox: one that owns nothing on the host "
+        "(65534, nobody). Needs a grader running as root; otherwise the run keeps the grader's user."
+    ).tag(config=True)
+
+    sandbox_group = Integer(65534, help="Group id student code runs as in the bwrap sandbox (65534, nogroup).").tag(
+        config=True)
+
     transfer_limit = Integer(
         2 * 2**30, help="Bytes of training arrays one fit call may hand to the grader's trainer (a dataset or a "
         "generator is read out to arrays first)."
@@ -117,7 +125,9 @@ class RunInIsolation(LoggingConfigurable):
         (the profile's x and y, to tell whether fit got them). A dry run trains
         nothing (see `runner.install_dry_fit`): the fast self-check."""
         job_dir, out_dir = self._prepare(submission, spec, workdir, dry_run)
-        command, env = self._command(job_dir, out_dir, data_env)
+        sandbox = Bubblewrap(self.sandbox_user, self.sandbox_group, self.log) if self.sandbox == "bwrap" \
+            else Unsandboxed()
+        command, env = self._command(job_dir, out_dir, data_env, sandbox)
         limit = by_profile(self.time_limit, profile)
         limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
         if not limiter.uses_cgroups:
@@ -129,17 +139,18 @@ class RunInIsolation(LoggingConfigurable):
                 env.update(trainer.runner_env)
             process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                        stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limiter.enter,
-                                       pass_fds=trainer.runner_fds if trainer else ())
+                                       pass_fds=tuple(sandbox.fds) + (trainer.runner_fds if trainer else ()))
         except (OSError, subprocess.SubprocessError) as error:
             if trainer:
                 trainer.close()
             limiter.close()
+            sandbox.release(out_dir)
             raise GraderError(f"cannot start the grading run ({error})")
         if trainer:
             trainer.release_runner_fds()
-        return self._wait(process, trainer, limiter, limit, out_dir, submission)
+        return self._wait(process, trainer, limiter, sandbox, limit, out_dir, submission)
 
-    def _wait(self, process, trainer, limiter, limit, out_dir, submission):
+    def _wait(self, process, trainer, limiter, sandbox, limit, out_dir, submission):
         tail = TailReader(process.stdout)
         progress = RunProgress(os.path.join(out_dir, protocol.EVENTS_FILE), os.path.basename(submission.name))
         progress.start()
@@ -154,6 +165,7 @@ class RunInIsolation(LoggingConfigurable):
             if trainer:
                 trainer.close()  # already closed unless waiting failed
             limiter.close()
+            sandbox.release(out_dir)
 
     def _trainer_job(self):
         return protocol.TrainerJob(seed=self.seed, transfer_limit=self.transfer_limit, max_epochs=self.max_epochs)
@@ -177,15 +189,13 @@ class RunInIsolation(LoggingConfigurable):
             json.dump(job.to_json(), handle)
         return job_dir, out_dir
 
-    def _command(self, job_dir, out_dir, data_env):
-        inside_job, inside_out = (JOB_DIR, OUT_DIR) if self.sandbox == "bwrap" else (job_dir, out_dir)
+    def _command(self, job_dir, out_dir, data_env, sandbox):
+        inside_job, inside_out, home = sandbox.inside(job_dir, out_dir)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": "/tmp" if self.sandbox == "bwrap" else out_dir,
+            "HOME": home,
             "PYTHONDONTWRITEBYTECODE": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
-            # Several gradings share one GPU: take memory as needed, not all of it up front.
-            "TF_FORCE_GPU_ALLOW_GROWTH": "true",
             "NBGRADER_EXECUTION": "autograde",
             **{name: os.path.join(inside_job, file) for name, file in data_env.items()},
         }
@@ -193,9 +203,7 @@ class RunInIsolation(LoggingConfigurable):
         env["CUDA_VISIBLE_DEVICES"] = ""  # the trainer trains; student code gets no GPU
         command = [sys.executable, os.path.join(inside_job, os.path.basename(RUNNER_FILE)),
                    os.path.join(inside_job, protocol.JOB_FILE), inside_out]
-        if self.sandbox == "bwrap":
-            command = bwrap_command(job_dir, out_dir, command)
-        return command, env
+        return sandbox.wrap(job_dir, out_dir, command), env
 
 def by_profile(values, profile):
     return values.get(profile, max(values.values()))

@@ -113,10 +113,16 @@ def gradebook_rows(course, assignment="mnist_conv"):
         return rows
 
 
+def copy_course(folder):
+    """The course's config, source and release copied into `folder` (made if missing)."""
+    folder.mkdir(exist_ok=True)
+    for item in ("nbgrader_config.py", "source", "release"):
+        src = os.path.join(ROOT, item)
+        (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, folder / item)
+    return folder
+
+
 @pytest.fixture
 def course(tmp_path):
     """A fresh course folder (config, source, release) to run nbgrader in."""
-    for item in ("nbgrader_config.py", "source", "release"):
-        src = os.path.join(ROOT, item)
-        (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, tmp_path / item)
-    return tmp_path
+    return copy_course(tmp_path)
