@@ -158,8 +158,11 @@ class RunInIsolation(LoggingConfigurable):
             timed_out, exit_code, cpu = wait_or_kill(process, limit)
             tail.join()
             failure = trainer.close() if trainer else ""
-            return RunOutcome(out_dir, exit_code, timed_out, limit, tail.text(), self.sandbox,
-                              limiter.verdict(exit_code, cpu), trainer.folder if trainer else None, failure)
+            # The trainer shares the run's limits: one it hit (its CPU time) is the run's too.
+            killed = limiter.verdict(exit_code, cpu) or (
+                limiter.verdict(trainer.exit_code, trainer.cpu_seconds) if trainer and not trainer.killed else None)
+            return RunOutcome(out_dir, exit_code, timed_out, limit, tail.text(), self.sandbox, killed,
+                              trainer.folder if trainer else None, failure)
         finally:
             progress.stop()
             if trainer:

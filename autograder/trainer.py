@@ -326,16 +326,23 @@ def keras_name(name):
 
 
 def longest_number_list(config):
-    """The length of the longest list of numbers anywhere in a config tree."""
+    """The most numbers held in one list of a config tree, its nested lists included."""
     stack, longest = [config], 0
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             stack.extend(node.values())
         elif isinstance(node, list):
-            if all(isinstance(item, (int, float)) for item in node):
-                longest = max(longest, len(node))
-            stack.extend(node)
+            numbers, inner = 0, [node]
+            while inner:
+                for item in inner.pop():
+                    if isinstance(item, list):
+                        inner.append(item)
+                    elif isinstance(item, (int, float)):
+                        numbers += 1
+                    else:
+                        stack.append(item)
+            longest = max(longest, numbers)
     return longest
 
 

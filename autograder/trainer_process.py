@@ -32,7 +32,7 @@ class TrainerProcess:
     """The trainer's process and the runner's ends of the pipes to it."""
 
     def __init__(self, folder, trusted, job, limiter):
-        self.folder, self.killed = folder, False
+        self.folder, self.killed, self.exit_code, self.cpu_seconds = folder, False, None, 0.0
         os.makedirs(folder, exist_ok=True)
         with open(os.path.join(folder, protocol.TRAINER_JOB_FILE), "w", encoding="utf-8") as handle:
             json.dump(job.to_json(), handle)
@@ -65,14 +65,21 @@ class TrainerProcess:
         Returns why it failed on its own, '' if it did not; again when called again."""
         if self.runner_fds:
             self.release_runner_fds()
-        exit_code = self.process.poll()
-        if exit_code is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-            self.killed = True
-        if exit_code in (0, None) or self.killed:
+        if self.exit_code is None:
+            self._reap()
+        if self.exit_code == 0 or self.killed:
             return ""
-        return f"the grader's trainer failed (exit status {exit_code}): {self.log_tail()}"
+        return f"the grader's trainer failed (exit status {self.exit_code}): {self.log_tail()}"
+
+    def _reap(self):
+        """Waits for the trainer (killing it if it still runs), keeping its exit status and CPU seconds."""
+        pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+        if not pid:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(self.process.pid, 0)
+            self.killed = True
+        self.exit_code = self.process.returncode = os.waitstatus_to_exitcode(status)
+        self.cpu_seconds = usage.ru_utime + usage.ru_stime
 
     def log_tail(self):
         """The last line the trainer wrote on stderr (a traceback's ends with the error)."""

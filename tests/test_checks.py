@@ -162,3 +162,12 @@ def test_an_unreadable_accuracy_makes_strict_json():
 
     json.dumps(result.to_json(), allow_nan=False)
     assert result.to_record()["final_accuracy"] is None
+
+
+@pytest.mark.parametrize("fit, words", [
+    (FitRecord(0, {}, {**HONEST_DATA, "images": 4710, "found": 4710}), "images were repeated"),
+    (FitRecord(0, {}, HONEST_DATA, validation_split=0.995, trained_per_epoch=15), "each epoch trained on only 15"),
+    (FitRecord(0, {}, HONEST_DATA, batch_size=1, trained_per_epoch=1), "steps_per_epoch too small"),
+])
+def test_training_on_a_few_or_repeated_images_is_refused(fit, words):
+    assert words in data_problem(fit)

@@ -110,3 +110,37 @@ def test_records_with_wrong_types_are_read_as_nothing_rather_than_trusted():
     apply_record(evidence, {"record": "epoch", "fit": "0", "epoch": 1, "accuracy": 0.999})
     assert evidence.fits[0].input == {"shape": [], "dtype": "", "min": None, "max": None}
     assert len(evidence.epochs) == 1 and evidence.epochs[0].accuracy is None and not evidence.epochs[0].stop
+
+
+def test_weights_cannot_be_handed_over_in_a_configuration():
+    import keras
+
+    from autograder.trainer import build_model
+
+    weights = np.zeros((3, 3, 1, 64)).tolist()
+    model = keras.Sequential([keras.Input((28, 28, 1)),
+                              keras.layers.Conv2D(64, 3, kernel_initializer=keras.initializers.Constant(weights))])
+    with pytest.raises(Refused, match="list of 576 numbers"):
+        build_model(model.to_json(), [IMAGES[..., None], LABELS], seed=0)
+
+
+def test_functions_given_by_reference_become_keras_names_and_others_stay_foreign():
+    import tensorflow as tf
+
+    from autograder.inspect_model import foreign_classes
+    from autograder.trainer import keras_functions
+
+    config = {"activation": {"module": "builtins", "class_name": "function", "config": "softmax_v2"},
+              "loss": {"module": "keras.losses", "class_name": "function",
+                       "config": "sparse_categorical_crossentropy", "registered_name": "sparse_categorical_crossentropy"},
+              "evil": {"module": "os", "class_name": "function", "config": "system"}}
+    keras_functions(config)
+    assert config["activation"] == "softmax" and config["loss"] == "sparse_categorical_crossentropy"
+    assert foreign_classes(config) == ["system()"]
+    assert tf.nn.softmax.__name__.startswith("softmax")
+
+
+def test_an_epoch_trains_on_what_validation_split_and_steps_per_epoch_leave():
+    arrays = [IMAGES, LABELS]
+    assert FitData.from_message({"validation_split": 0.2}, arrays).trained_per_epoch() == 240
+    assert FitData.from_message({"steps_per_epoch": 1, "batch_size": 1}, arrays).trained_per_epoch() == 1
