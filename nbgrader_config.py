@@ -58,7 +58,9 @@ c.RunInIsolation.memory_limit = 6 * 2**30  # bytes of host memory (cgroup)
 c.RunInIsolation.process_limit = 512  # processes and threads at once (cgroup)
 c.RunInIsolation.file_size_limit = 512 * 2**20  # bytes, per file written
 c.RunInIsolation.output_limit = 1_000_000  # characters of printed output kept as evidence
-c.RunInIsolation.seed = 0
+c.RunInIsolation.seed = 0  # student code's seed and the trainer's weights: re-grading is repeatable
+c.RunInIsolation.transfer_limit = 2 * 2**30  # bytes of arrays one fit may hand to the grader's trainer
+c.RunInIsolation.max_epochs = 200  # epochs the trainer trains in one run, all fit calls together
 c.RunInIsolation.sandbox_user = 65534  # uid student code runs as (needs a root grader); owns nothing on the host
 c.RunInIsolation.sandbox_group = 65534  # its gid
 

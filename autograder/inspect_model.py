@@ -11,12 +11,11 @@ Example:
 
     >>> from autograder.inspect_model import inspect_model
     >>> report = inspect_model("model-0.keras", inputs_scaled=True)  # doctest: +SKIP
-    >>> report.count("Conv2D"), report.family_count("Conv2D")  # doctest: +SKIP
-    (1, 1)
+    >>> report.count("Conv2D"), report.family_counts("Conv2D")  # doctest: +SKIP
+    (1, {'Conv2D': 1})
 """
 
 import io
-import json
 import os
 import zipfile
 from collections import Counter

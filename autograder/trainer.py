@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from . import protocol
-from .inspect_model import config_nodes, foreign_classes
+from .inspect_model import foreign_classes
 from .protocol import Message, Record
 
 GRADER_ACCURACY = "grader_accuracy"  # the trainer's own metric, never shown to student code
@@ -299,21 +299,24 @@ def build_model(architecture, arrays, seed):
 
 def keras_functions(tree):
     """Replaces functions given by reference (`activation=tf.nn.softmax`, `loss=tf.keras.losses.
-    sparse_categorical_crossentropy`), where Keras has one of that name, by the name: the lesson's
-    code writes them so. Other functions stay, and are refused as foreign. Iterative: any depth."""
+    sparse_categorical_crossentropy`) by their Keras names: the lesson's code writes them so. Other
+    functions stay, and are refused as foreign. Iterative: any depth."""
     stack = [tree]
     while stack:
         node = stack.pop()
         for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
-            if isinstance(value, dict) and value.get("class_name") == "function" and keras_name(value.get("config")):
-                node[key] = keras_name(value["config"])
+            if isinstance(value, dict) and value.get("class_name") == "function" and keras_name(value):
+                node[key] = keras_name(value)
             elif isinstance(value, (dict, list)):
                 stack.append(value)
 
 
-def keras_name(name):
-    """The name of Keras' own activation, loss or metric called `name` (tf.nn's `_v2` aside), or None."""
-    if not isinstance(name, str):
+def keras_name(node):
+    """The name of the Keras activation, loss or metric a serialised function is: one of Keras'
+    own (its module says so) or a TensorFlow op Keras has under its name (`tf.nn.softmax` is
+    `softmax_v2`). None for anything else: a function the student wrote, whatever its name."""
+    name, module = node.get("config"), str(node.get("module") or "")
+    if not isinstance(name, str) or not (module.startswith("keras") or name.endswith("_v2")):
         return None
     name = name.removesuffix("_v2")
     for get in (keras.activations.get, keras.losses.get, keras.metrics.get):
