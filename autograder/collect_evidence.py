@@ -113,8 +113,8 @@ class Evidence:
             if fit.refused:
                 return f"the grader could not train your model: {fit.refused}. {protocol.HOW_TO.rstrip('.')}"
             if fit.student_error:
-                return (f"your callback raised {fit.student_error['message']} in epoch "
-                        f"{fit.student_error['epoch'] + 1}")
+                kind, _, message = fit.student_error["message"].partition(": ")
+                return f"your callback raised {kind} in epoch {fit.student_error['epoch'] + 1}: {message}"
             if not fit.finished:
                 return "fit did not return: your code ended training before its end" + (
                     f" ({self.exception['type']}: {self.exception['message']})" if self.exception else "")

@@ -9,7 +9,7 @@
 `to_record()` adds "details", kept with saved results for feedback and reports:
 {"assignment", "profile", "grading_seconds", "expects": {check: what it checks},
 "training": {"accuracy": [per epoch], "stopped_by_callback"} when there was
-training, "figures": [{"title", "outputs": [{"mime", "data"}]}]}.
+training, "crash": why training broke off, when it did, "figures": [{"title", "outputs": [{"mime", "data"}]}]}.
 
 Example:
 
@@ -113,6 +113,8 @@ def details(spec, evidence):
     if evidence.epochs:
         found["training"] = {"accuracy": [epoch.accuracy for epoch in evidence.epochs],
                              "stopped_by_callback": evidence.stopped_by_callback}
+    if crash := evidence.training_crash():
+        found["crash"] = crash[0].upper() + crash[1:]
     return found
 
 
@@ -121,9 +123,10 @@ def expectations(spec):
 
 
 def failure_reason(record):
-    """Why a result record (`to_record()`) is not a normal grading ('' when it is)."""
+    """Why a result record (`to_record()`) is not a normal grading ('' when it is): a
+    grading whose training broke off says why, though it was graded."""
     if record["status"] == "graded":
-        return ""
+        return record.get("details", {}).get("crash", "")
     return record.get("details", {}).get("error") or next(
         (check["message"] for check in record["checks"] if not check["passed"]), record["status"])
 

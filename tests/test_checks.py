@@ -171,3 +171,13 @@ def test_an_unreadable_accuracy_makes_strict_json():
 ])
 def test_training_on_a_few_or_repeated_images_is_refused(fit, words):
     assert words in data_problem(fit)
+
+
+def test_a_crash_is_the_reason_the_report_and_the_service_show():
+    from autograder.score import failure_reason
+
+    found = evidence(curve=CURVE[:1])
+    found.fits[0].student_error = {"epoch": 0, "message": "TypeError: '>' not supported"}
+    found.epochs[0].stop = False
+    assert failure_reason(score(SPEC, found).to_record()) == "Your callback raised TypeError in epoch 1: '>' not supported"
+    assert failure_reason(score(SPEC, evidence()).to_record()) == ""
