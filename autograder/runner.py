@@ -212,11 +212,36 @@ def fit_request(model, arguments, batch_size, steps):
     if not getattr(model, "_autograder_id", None):  # id() may be reused by a later model
         model._autograder_id = uuid.uuid4().hex
     return {"model": model.to_json(), "compile": json.dumps(model.get_compile_config(), default=str),
-            "model_id": model._autograder_id,
+            "model_id": model._autograder_id, "keras_functions": keras_function_names(model),
             "args": {"batch_size": number(batch_size), "epochs": number(arguments.get("epochs", 1)),
                      "initial_epoch": number(arguments.get("initial_epoch", 0)),
                      "steps_per_epoch": number(steps), "shuffle": bool(arguments.get("shuffle", True)),
                      "validation_split": number(arguments.get("validation_split", 0.0))}}
+
+
+def keras_function_names(model):
+    """Names of the functions given by reference (activations, the loss, metrics) that are
+    Keras' or TensorFlow's own, by their module: the trainer may take those by name. A
+    function the notebook defines is not among them, whatever its name."""
+    given = list(getattr(model, "_autograder_compiled", []))
+    given += [getattr(layer, "activation", None) for layer in model._flatten_layers(include_self=False)]
+    return sorted({function.__name__ for function in given if callable(function)
+                   and str(getattr(function, "__module__", "")).startswith(("keras", "tensorflow"))})
+
+
+def install_compile_hook(keras):
+    """Wraps `keras.Model.compile` to keep the loss and metrics it was given (see keras_function_names)."""
+    original_compile = keras.Model.compile
+    signature = inspect.signature(original_compile)
+
+    def recorded_compile(model, *args, **kwargs):
+        arguments = signature.bind(model, *args, **kwargs).arguments
+        metrics = arguments.get("metrics") or []
+        model._autograder_compiled = [arguments.get("loss")] + (list(metrics) if isinstance(metrics, (list, tuple))
+                                                                 else [metrics])
+        return original_compile(model, *args, **kwargs)
+
+    keras.Model.compile = recorded_compile
 
 
 def number(value):
@@ -495,6 +520,7 @@ def main(job_path, out_dir):
             install_dry_fit(keras, log, state, out_dir, job.trial)
         else:
             write_fd, read_fd = (int(fd) for fd in os.environ.pop(protocol.TRAINER_FDS_ENV).split(","))
+            install_compile_hook(keras)
             install_remote_fit(keras, log, state, TrainerLink(write_fd, read_fd, job.transfer_limit), job.trial)
     log.write(Event.START)
     namespace = run_submission(job, log)

@@ -135,14 +135,15 @@ class Session:
             raise Refused("the model's configuration did not reach the grader")
         if len(architecture) > MAX_CONFIG_BYTES:
             raise Refused(f"the model's configuration is over {MAX_CONFIG_BYTES:,} characters")
+        own = {name for name in header.get("keras_functions") or [] if isinstance(name, str)}
         known = self.models.get(str(header.get("model_id")))
         if not known or known["architecture"] != architecture:
-            known = {"architecture": architecture, "model": build_model(architecture, arrays, self.job.seed),
+            known = {"architecture": architecture, "model": build_model(architecture, arrays, self.job.seed, own),
                      "settings": None}
             self.models[str(header.get("model_id"))] = known
         if known["settings"] != settings:  # compiled anew: a fresh optimizer, as in Keras
             try:
-                compile_model(known["model"], settings, arrays[1])
+                compile_model(known["model"], settings, arrays[1], own)
             except Refused:  # the layers can still be judged: keep the model as built
                 self.save(known["model"], index)
                 raise
@@ -270,13 +271,14 @@ def parsed(text, what):
         raise Refused(f"{what} cannot be read ({error})") from error
 
 
-def build_model(architecture, arrays, seed):
-    """A new model from its Keras JSON configuration, in safe mode, weights seeded here."""
+def build_model(architecture, arrays, seed, own=()):
+    """A new model from its Keras JSON configuration, in safe mode, weights seeded here;
+    `own`: the functions given by reference that are Keras' (see keras_functions)."""
     config = parsed(architecture, "the model's configuration")
     if not isinstance(config, dict):
         raise Refused("the model's configuration is not a Keras model")
     config.pop("compile_config", None)  # compiled from the settings, checked, in compile_model
-    keras_functions(config)
+    keras_functions(config, own)
     if foreign := foreign_classes(config):
         raise Refused(f"it uses {', '.join(foreign)}, which are not Keras' own classes")
     if (numbers := longest_number_list(config)) > MAX_CONFIG_NUMBERS:
@@ -297,31 +299,28 @@ def build_model(architecture, arrays, seed):
     return model
 
 
-def keras_functions(tree):
-    """Replaces functions given by reference (`activation=tf.nn.softmax`, `loss=tf.keras.losses.
-    sparse_categorical_crossentropy`) by their Keras names: the lesson's code writes them so. Other
-    functions stay, and are refused as foreign. Iterative: any depth."""
+def keras_functions(tree, own):
+    """Replaces functions given by reference that the runner found to be Keras' or TensorFlow's
+    (`own`: their names; `activation=tf.nn.softmax`, `loss=tf.keras.losses.sparse_categorical_crossentropy`,
+    as the lesson's code writes them) by the Keras names they have. A function the student wrote
+    stays, whatever its name, and is refused as foreign. Iterative: any depth."""
     stack = [tree]
     while stack:
         node = stack.pop()
         for key, value in list(node.items() if isinstance(node, dict) else enumerate(node)):
-            if isinstance(value, dict) and value.get("class_name") == "function" and keras_name(value):
-                node[key] = keras_name(value)
+            if isinstance(value, dict) and value.get("class_name") == "function" and value.get("config") in own \
+                    and keras_name(value["config"]):
+                node[key] = keras_name(value["config"])
             elif isinstance(value, (dict, list)):
                 stack.append(value)
 
 
-def keras_name(node):
-    """The name of the Keras activation, loss or metric a serialised function is: one of Keras'
-    own (its module says so) or a TensorFlow op Keras has under its name (`tf.nn.softmax` is
-    `softmax_v2`). None for anything else: a function the student wrote, whatever its name."""
-    name, module = node.get("config"), str(node.get("module") or "")
-    if not isinstance(name, str) or not (module.startswith("keras") or name.endswith("_v2")):
-        return None
-    name = name.removesuffix("_v2")
+def keras_name(name):
+    """The name Keras has for the activation, loss or metric `name` (a TensorFlow op's `_v2` aside), or None."""
+    name = name.removesuffix("_v2") if isinstance(name, str) else ""
     for get in (keras.activations.get, keras.losses.get, keras.metrics.get):
         try:
-            if get(name) is not None:
+            if name and get(name) is not None:
                 return name
         except (ValueError, TypeError):
             continue
@@ -349,13 +348,13 @@ def longest_number_list(config):
     return longest
 
 
-def compile_model(model, settings, labels):
+def compile_model(model, settings, labels, own=()):
     """Compiles with the student's optimizer, loss and metrics (Keras' own only),
     plus the grader's accuracy."""
     config = parsed(settings, "the compile settings")
     if not isinstance(config, dict):
         raise Refused("the compile settings cannot be read")
-    keras_functions(config)
+    keras_functions(config, own)
     if foreign := foreign_classes(config):
         raise Refused(f"the compile settings use {', '.join(foreign)}, which are not Keras' own")
     try:

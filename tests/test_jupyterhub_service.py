@@ -242,7 +242,7 @@ def test_two_students_graded_with_feedback_each_sees_only_their_own(hub, tmp_pat
     alice, bob = hub.status("alice"), hub.status("bob")
     assert alice["user"] == "alice" and bob["user"] == "bob"
     assert [(entry["state"], entry["score"]) for entry in alice["submissions"]] == [("graded", 8)]
-    assert [(entry["state"], entry["score"]) for entry in bob["submissions"]] == [("graded", 3)]
+    assert [(entry["state"], entry["score"]) for entry in bob["submissions"]] == [("graded", 2)]
     for student, other in (("alice", "bob"), ("bob", "alice")):
         for name in ("JUPYTERHUB_API_URL", "JUPYTERHUB_API_TOKEN"):  # as in the student's server
             monkeypatch.setenv(name, hub.servers[student][name])

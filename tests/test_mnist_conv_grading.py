@@ -36,8 +36,14 @@ WRONG_SUBMISSIONS = {
 }
 
 
-def test_reference_solution_gets_full_marks():
-    result = grade_json(SOLUTION)
+@pytest.fixture(scope="module")
+def reference():
+    """The reference solution graded once for the tests that read its result."""
+    return grade_json(SOLUTION)
+
+
+def test_reference_solution_gets_full_marks(reference):
+    result = reference
     assert result["status"] == "graded"
     assert [check["name"] for check in result["checks"]] == CHECK_NAMES
     assert failed_checks(result) == set(), result["checks"]
@@ -45,8 +51,8 @@ def test_reference_solution_gets_full_marks():
     assert 1 <= result["epochs_run"] <= 20 and result["final_accuracy"] >= 0.998
 
 
-def test_json_contract_is_exact():
-    result = grade_json(SOLUTION)
+def test_json_contract_is_exact(reference):
+    result = reference
     assert set(result) == {"status", "score", "max_score", "epochs_run", "final_accuracy", "checks"}
     for check in result["checks"]:
         assert set(check) == {"name", "passed", "points", "max_points", "message"}
