@@ -20,6 +20,7 @@ import json
 import math
 import os
 import sys
+import time
 
 import keras
 import numpy as np
@@ -46,12 +47,14 @@ class Refused(Exception):
 
 
 class RecordLog:
-    """The trainer's record: one JSON object a line, flushed at once."""
+    """The trainer's record: one JSON object a line, flushed at once, each with
+    the seconds since the trainer started (where a grading spends its time)."""
 
     def __init__(self, path):
-        self._file = open(path, "a", encoding="utf-8")
+        self._file, self._started = open(path, "a", encoding="utf-8"), time.monotonic()
 
     def write(self, kind, **fields):
+        fields["seconds"] = round(time.monotonic() - self._started, 3)
         self._file.write(json.dumps({"record": kind, **fields}, default=str) + "\n")
         self._file.flush()
 
