@@ -225,7 +225,7 @@ def keras_function_names(model):
     function the notebook defines is not among them, whatever its name."""
     given = list(getattr(model, "_autograder_compiled", []))
     given += [getattr(layer, "activation", None) for layer in model._flatten_layers(include_self=False)]
-    return sorted({function.__name__ for function in given if callable(function)
+    return sorted({function.__name__ for function in given if inspect.isfunction(function)
                    and str(getattr(function, "__module__", "")).startswith(("keras", "tensorflow"))})
 
 

@@ -10,7 +10,7 @@ It prints wall time, epochs, seconds per epoch, peak memory (largest process)
 and the wall-time ratios graded/bare and graded/unsandboxed, and writes them
 to bench/results.md.
 
-    python bench/grading_cost.py --profiles quick full --unsandboxed quick
+    python bench/grading_cost.py --profiles quick full --unsandboxed quick --repeat 3
 """
 
 import argparse
@@ -84,32 +84,43 @@ def graded_run(profile, config=None):
             "score": f"{result['score']:g}/{result['max_score']:g}"}
 
 
-def unsandboxed_run(profile, workdir):
-    config = os.path.join(workdir, "unsandboxed_config.py")
-    with open(config, "w", encoding="utf-8") as handle:
-        handle.write("c = get_config()\nc.RunInIsolation.sandbox = 'none'\n")
-    return graded_run(profile, config)
+def unsandboxed_run(profile):
+    with tempfile.TemporaryDirectory() as workdir:
+        config = os.path.join(workdir, "unsandboxed_config.py")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write("c = get_config()\nc.RunInIsolation.sandbox = 'none'\n")
+        return graded_run(profile, config)
 
 
 def table(rows):
-    lines = ["| profile | run | wall s | epochs | s/epoch | peak MiB | score | graded/bare | graded/unsandboxed |",
-             "|---|---|---:|---:|---:|---:|---|---:|---:|"]
+    lines = ["| profile | run | wall s (median) | every run, s | epochs | s/epoch | peak MiB | score | graded/bare | "
+             "graded/unsandboxed |", "|---|---|---:|---|---:|---:|---:|---|---:|---:|"]
     for profile, runs in rows:
         for name, run in runs.items():
             ratios = [f"{runs['graded']['wall_s'] / runs[other]['wall_s']:.2f}" if name == "graded" and other in runs
                       else "" for other in ("bare", "unsandboxed")]
-            lines.append(f"| {profile} | {name} | {run['wall_s']:.1f} | {run['epochs']} | "
+            walls = ", ".join(f"{wall:.1f}" for wall in run["walls"])
+            lines.append(f"| {profile} | {name} | {run['wall_s']:.1f} | {walls} | {run['epochs']} | "
                          f"{run['wall_s'] / run['epochs']:.1f} | {run['peak_mib']:.0f} | {run.get('score', '')} | "
                          + " | ".join(ratios) + " |")
     return "\n".join(lines)
 
 
-def measure_profile(profile, unsandboxed):
-    runs = {"bare": bare_run(profile), "graded": graded_run(profile)}
-    if unsandboxed:
-        with tempfile.TemporaryDirectory() as workdir:
-            runs["unsandboxed"] = unsandboxed_run(profile, workdir)
-    return profile, runs
+def measure_profile(profile, unsandboxed, repeat):
+    """Each kind of run `repeat` times, interleaved (bare, graded, ..., bare, graded, ...) so that a
+    drift in the machine's speed falls on every kind alike; each kind's median run."""
+    kinds = {"bare": bare_run, "graded": graded_run, **({"unsandboxed": unsandboxed_run} if unsandboxed else {})}
+    samples = {name: [] for name in kinds}
+    for _ in range(repeat):
+        for name, run in kinds.items():
+            samples[name].append(run(profile))
+    return profile, {name: median_run(runs) for name, runs in samples.items()}
+
+
+def median_run(runs):
+    chosen = dict(sorted(runs, key=lambda run: run["wall_s"])[len(runs) // 2])
+    chosen["walls"] = [run["wall_s"] for run in runs]
+    return chosen
 
 
 def main():
@@ -119,17 +130,18 @@ def main():
                         help="profiles to also grade without the sandbox, for its overhead")
     parser.add_argument("--bare-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--peak-of", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each kind, interleaved; the median counts")
     parser.add_argument("--output", default=os.path.join(ROOT, "bench", "results.md"))
     args = parser.parse_args()
     if args.bare_child:
         return bare_child()
     if args.peak_of:
         return peak_of(args.peak_of)
-    rows = [measure_profile(profile, profile in args.unsandboxed) for profile in args.profiles]
+    rows = [measure_profile(profile, profile in args.unsandboxed, args.repeat) for profile in args.profiles]
     report = (f"# Grading cost of the mnist_conv reference solution\n\nMachine: {describe_machine()}.\n"
               f"Measured {time.strftime('%Y-%m-%d')} with `python bench/grading_cost.py --profiles "
-              f"{' '.join(args.profiles)} --unsandboxed {' '.join(args.unsandboxed)}`; each row is one run, "
-              "all rows in the same invocation.\n"
+              f"{' '.join(args.profiles)} --unsandboxed {' '.join(args.unsandboxed)} --repeat {args.repeat}`; each "
+              "row is the median of its runs, all rows in the same invocation, runs interleaved.\n"
               "s/epoch divides the whole wall time (start-up included) by the epochs run. Peak MiB is the "
               "largest single process (the grader's trusted side or the sandboxed run).\n\n" + table(rows) + "\n")
     print(report)

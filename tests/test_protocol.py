@@ -150,7 +150,8 @@ def test_the_runner_names_only_keras_and_tensorflow_functions():
         return y_true
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation=tf.nn.softmax)])
-    model._autograder_compiled = [tf.keras.losses.sparse_categorical_crossentropy, accuracy, "accuracy"]
+    model._autograder_compiled = [tf.keras.losses.sparse_categorical_crossentropy, accuracy, "accuracy",
+                                  keras.metrics.SparseCategoricalAccuracy()]
     names = runner.keras_function_names(model)
     assert "softmax_v2" in names and "sparse_categorical_crossentropy" in names and "accuracy" not in names
 
