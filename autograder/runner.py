@@ -36,9 +36,6 @@ import uuid
 import protocol
 from protocol import Event, Message
 
-HOW_TO = protocol.HOW_TO
-
-
 class GraderTrainsModel(Exception):
     """Raised in the student's `fit` when the model cannot be trained from data alone."""
 
@@ -149,7 +146,7 @@ def training_arrays(arguments, limit):
 
     for unsupported in ("sample_weight", "class_weight"):
         if arguments.get(unsupported) is not None:
-            raise GraderTrainsModel(f"fit's {unsupported} is not supported here. " + HOW_TO)
+            raise GraderTrainsModel(f"fit's {unsupported} is not supported here. " + protocol.HOW_TO)
     x, y = arguments.get("x"), arguments.get("y")
     batch_size, steps = arguments.get("batch_size"), arguments.get("steps_per_epoch")
     if y is None and x is not None and not isinstance(x, np.ndarray):
@@ -167,10 +164,10 @@ def as_array(value, what):
     import numpy as np
 
     if value is None or isinstance(value, dict):
-        raise GraderTrainsModel(f"fit got no array for {what}. " + HOW_TO)
+        raise GraderTrainsModel(f"fit got no array for {what}. " + protocol.HOW_TO)
     array = np.asarray(value)
     if array.dtype.kind not in protocol.NUMERIC_KINDS:
-        raise GraderTrainsModel(f"{what} given to fit are not numbers ({array.dtype}). " + HOW_TO)
+        raise GraderTrainsModel(f"{what} given to fit are not numbers ({array.dtype}). " + protocol.HOW_TO)
     return array.astype(np.float32) if array.dtype == np.float64 else array
 
 
@@ -186,7 +183,7 @@ def read_batches(source, steps, limit):
         if steps is not None and count >= steps:
             break
         if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-            raise GraderTrainsModel("the dataset or generator given to fit must yield (images, labels). " + HOW_TO)
+            raise GraderTrainsModel("the dataset or generator given to fit must yield (images, labels). " + protocol.HOW_TO)
         xs.append(np.asarray(batch[0]))
         ys.append(np.asarray(batch[1]))
         size += xs[-1].nbytes + ys[-1].nbytes
@@ -202,7 +199,7 @@ def crossable_model(keras, model):
     """Raises GraderTrainsModel unless `model` can be rebuilt from its configuration."""
     if not type(model).__module__.startswith("keras."):
         raise GraderTrainsModel(f"your model is a subclass of keras.Model ({type(model).__name__}), whose code (a "
-                                "custom call or train_step) the grader does not run. " + HOW_TO)
+                                "custom call or train_step) the grader does not run. " + protocol.HOW_TO)
     if not model.compiled:
         raise RuntimeError("You must call `compile()` before using the model.")
 
@@ -300,7 +297,7 @@ def relay_epochs(keras, model, callbacks, link, log, state, arguments):
     while True:
         kind, header, arrays = link.receive()
         if kind == Message.REFUSED:
-            raise GraderTrainsModel(f"The grader could not train this model: {header.get('reason')}. {HOW_TO}")
+            raise GraderTrainsModel(f"The grader could not train this model: {header.get('reason')}. {protocol.HOW_TO}")
         if kind == Message.FIT_DONE:
             model.set_weights(arrays)
             break
