@@ -1,41 +1,99 @@
 """The `python -m autograder` command line: one sub-command per module in `apps/`.
 
+Each app module has `add_arguments(parser)` and `run(args, config)` (returning
+the exit status), and may set `THIRD_PARTY_LOG`: "course" (the default:
+TensorFlow's, Dask's and nbgrader's messages go to
+.autograder/logs/COMMAND-*.log under the course root, named at the end),
+"temporary" (a file kept and named only when the command cannot run) or None
+(all on the terminal, e.g. a service whose log is read elsewhere).
+
 Errors that stop the grader itself (no data, no sandbox, unknown assignment)
-end with exit status 2 and a message saying what to do.
+end with exit status 2 and a message saying what to do; so do wrong arguments.
+
+Example:
+
+    $ python -m autograder --help-all     # every option, as nbgrader_config.py sets it
+    $ python -m autograder grade-all mnist_conv --student alice --force
 """
 
 import argparse
 import logging
 import os
 import sys
+import tempfile
 
 from .apps import check, grade, grade_all, report, scores, serve
+from .apps.grade_all import NoSubmission
 from .datasets.base import DataError
+from .load_notebook import NotANotebook
 from .run_in_isolation import GraderError
 from .sandbox import SandboxUnavailable
-from .settings import load_config
+from .settings import help_all, load_config
 from .spec import UnknownAssignment
+from .third_party_log import LOGS_FOLDER, terminal, third_party_log
 
 COMMANDS = {"grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve}
-GRADER_ERRORS = (DataError, GraderError, SandboxUnavailable, UnknownAssignment, FileNotFoundError)
+GRADER_ERRORS = (DataError, GraderError, SandboxUnavailable, UnknownAssignment, NoSubmission, NotANotebook,
+                 FileNotFoundError)
+
+
+class HelpAll(argparse.Action):
+    """--help-all: the commands, then every option of every autograder class."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show every autograder option (nbgrader_config.py) and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.print_help()
+        print("\n" + help_all())
+        parser.exit()
 
 
 def parser():
     root = argparse.ArgumentParser(prog="python -m autograder", description="The course's hidden autograder.")
+    root.add_argument("--help-all", action=HelpAll)
     root.add_argument("--config", help="configuration file (default: ./nbgrader_config.py)")
     commands = root.add_subparsers(dest="command", required=True)
     for name, app in COMMANDS.items():
         app.add_arguments(commands.add_parser(name, help=app.__doc__.strip().splitlines()[0],
-                                              description=app.__doc__))
+                                              description=app.__doc__,
+                                              formatter_class=argparse.RawDescriptionHelpFormatter))
     return root
 
 
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter hides our messages
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    app = COMMANDS[args.command]
+    where = getattr(app, "THIRD_PARTY_LOG", "course")
+    if where is None:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+        return run(app, args)
+    folder = tempfile.gettempdir() if where == "temporary" else os.path.join(course_root(args.config), LOGS_FOLDER)
+    with third_party_log(folder, args.command) as log:
+        status = run(app, args)
+        sys.stderr.flush()
+        named = log.has_content() and (where == "course" or status == 2)
+        if named:
+            print(f"Messages of TensorFlow, Dask and nbgrader: {log.path}", file=terminal())
+        elif log.has_content():
+            os.remove(log.path)  # a student's check that ran: nothing there is theirs to read
+    return status
+
+
+def run(app, args):
     try:
-        return COMMANDS[args.command].run(args, load_config(args.config))
+        return app.run(args, load_config(args.config))
     except GRADER_ERRORS as error:
-        print(f"autograder: {error}", file=sys.stderr)
+        print(f"autograder: {error}", file=terminal())
         return 2
+
+
+def course_root(config_path):
+    """The course's folder: c.CourseDirectory.root, else the current folder (as nbgrader has it)."""
+    try:
+        root = load_config(config_path).CourseDirectory.get("root")
+    except FileNotFoundError:
+        root = None
+    return root or os.getcwd()

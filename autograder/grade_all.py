@@ -30,7 +30,7 @@ from traitlets import Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
 from .pipeline import Grader
-from .progress import Progress
+from .progress import Progress, reporting_as
 
 
 @dataclass
@@ -45,16 +45,32 @@ class Job:
         return os.path.basename(self.notebook)
 
 
-def grade_bytes(content, name, assignment, profile, config):
+# Dask event topic of the progress lines (epochs, calls) a worker sends to the client that shows the bar.
+PROGRESS_TOPIC = "autograder-progress"
+
+
+def grade_bytes(content, name, assignment, profile, config, student=None):
     """The Dask task: grades a notebook's bytes on a worker; returns the result's record (JSON).
 
     The notebook travels as bytes, so workers need no view of the course folder.
+    Its progress lines name `student` and go to the client (see `publish_progress`).
     """
-    with tempfile.TemporaryDirectory(prefix="autograder-task-") as folder:
+    with tempfile.TemporaryDirectory(prefix="autograder-task-") as folder, \
+            reporting_as(student or name, publish_progress):
         path = os.path.join(folder, name)
         with open(path, "wb") as handle:
             handle.write(content)
         return Grader(config=config).grade(path, assignment=assignment, profile=profile).to_record()
+
+
+def publish_progress(line):
+    """From a Dask worker to the client's bar; outside a worker (a test calling the task), to stderr."""
+    from distributed import get_worker
+
+    try:
+        get_worker().log_event(PROGRESS_TOPIC, line)
+    except ValueError:  # no worker here
+        print(line, file=sys.stderr)
 
 
 class ClassGrader(LoggingConfigurable):
@@ -72,11 +88,12 @@ class ClassGrader(LoggingConfigurable):
         super().__init__(**kwargs)
         self.coursedir = CourseDirectory(parent=self)
 
-    def plan(self, assignment, profile):
-        """(jobs to grade, jobs graded but not yet recorded); the rest is up to date."""
+    def plan(self, assignment, profile, student=None, force=False):
+        """(jobs to grade, jobs graded but not yet recorded); the rest is up to date.
+        `student`: that student's submission only; `force`: grade again even what is up to date."""
         to_grade, to_record = [], []
-        for job in self.submissions(assignment, profile):
-            cached = self.cached_result(assignment, job)
+        for job in self.submissions(assignment, profile, glob.escape(student) if student else "*"):
+            cached = None if force else self.cached_result(assignment, job)
             if cached is None:
                 to_grade.append(job)
             elif not self.recorded(assignment, job):
@@ -143,16 +160,17 @@ class ClassGrader(LoggingConfigurable):
         """The Dask future of grading `job` on the cluster."""
         with open(job.notebook, "rb") as handle:
             content = handle.read()
-        return client.submit(grade_bytes, content, job.name, assignment, profile, self.config,
+        return client.submit(grade_bytes, content, job.name, assignment, profile, self.config, job.student,
                              key=f"grade-{assignment}-{job.student}-{job.key[:12]}",
                              resources=task_resources, pure=False)
 
-    def grade_all(self, assignment, workers=None, scheduler=None, profile=None):
-        """Grades what is new or changed; returns {student: result JSON} of this run."""
+    def grade_all(self, assignment, workers=None, scheduler=None, profile=None, student=None, force=False):
+        """Grades what is new or changed (of `student` only, if given; everything, with `force`);
+        returns {student: result JSON} of this run."""
         from .cluster import open_client
 
         profile = profile or Grader(parent=self).profile
-        to_grade, to_record = self.plan(assignment, profile)
+        to_grade, to_record = self.plan(assignment, profile, student, force)
         results = {}
         for job in to_record:
             self.record(assignment, job)
@@ -164,22 +182,33 @@ class ClassGrader(LoggingConfigurable):
         return results
 
     def _run(self, client, task_resources, assignment, profile, jobs, results):
-        from dask.distributed import as_completed
+        from dask.distributed import wait
 
-        futures = {self.submit(client, task_resources, assignment, profile, job): job for job in jobs}
         progress = Progress(len(jobs), "grading")
-        for future in as_completed(futures):
-            job = futures[future]
-            if future.status == "error":
-                progress.advance(failed=True, running=running_count(futures))
-                results[job.student] = {"status": "error", "error": str(future.exception())}
-                continue
-            result = future.result()
-            self.save_result(assignment, job, result)
-            self.record(assignment, job)
-            results[job.student] = result
-            progress.advance(failed=False, running=running_count(futures))
-        progress.close()
+        client.subscribe_topic(PROGRESS_TOPIC, lambda event: progress.note(event[1]))
+        futures = {self.submit(client, task_resources, assignment, profile, job): job for job in jobs}
+        remaining = set(futures)
+        try:
+            while remaining:
+                try:  # wakes every second to show what is running now
+                    finished = wait(remaining, timeout=1, return_when="FIRST_COMPLETED").done
+                except TimeoutError:
+                    finished = set()
+                remaining -= finished
+                for future in finished:
+                    job = futures[future]
+                    if future.status == "error":
+                        results[job.student] = {"status": "error", "error": str(future.exception())}
+                    else:
+                        result = future.result()
+                        self.save_result(assignment, job, result)
+                        self.record(assignment, job)
+                        results[job.student] = result
+                    progress.advance(failed="error" in results[job.student])
+                progress.update(running=running_count(client, remaining))
+        finally:
+            client.unsubscribe_topic(PROGRESS_TOPIC)
+            progress.close()
 
 
 def run_nbgrader(root, *args):
@@ -196,8 +225,13 @@ def with_python_on_path():
     return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
 
 
-def running_count(futures):
-    return sum(1 for future in futures if future.status == "pending")
+def running_count(client, futures):
+    """Of `futures`, how many a worker runs now. The scheduler's `processing` also holds
+    tasks queued on a worker behind the one it runs, so each worker counts at most its threads."""
+    keys = {str(future.key) for future in futures}
+    threads = client.nthreads()
+    return sum(min(threads.get(worker, 1), sum(str(key) in keys for key in tasks))
+               for worker, tasks in client.processing().items())
 
 
 def read_text(path):

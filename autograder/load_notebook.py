@@ -23,6 +23,18 @@ class SubmissionError(Exception):
     """The submission cannot be graded as handed in; the message says why."""
 
 
+class NotANotebook(Exception):
+    """A path given on the command line is no notebook at all: nothing there to grade."""
+
+
+def require_notebook_file(path):
+    """NotANotebook unless `path` is an existing .ipynb file (its content is read later)."""
+    if not os.path.exists(path):
+        raise NotANotebook(f"no such file: {path}")
+    if os.path.isdir(path) or os.path.splitext(path)[1].lower() != ".ipynb":
+        raise NotANotebook(f"{path} is not a notebook: give the .ipynb file of your assignment")
+
+
 @dataclass
 class Submission:
     name: str
@@ -31,9 +43,21 @@ class Submission:
     answer_source: str  # the student's answer cells, for recognising known mistakes
 
     @property
+    def declared_assignment(self):
+        """The assignment the released notebook's metadata names, if it is still there."""
+        return self.notebook.metadata.get("autograder", {}).get("assignment")
+
+    @property
     def assignment(self):
-        metadata = self.notebook.metadata.get("autograder", {})
-        return metadata.get("assignment") or os.path.splitext(os.path.basename(self.name))[0]
+        return self.declared_assignment or os.path.splitext(os.path.basename(self.name))[0]
+
+    def mismatch(self, assignment):
+        """Why this is not a notebook of `assignment` (its metadata names another), or None."""
+        declared = self.declared_assignment
+        if declared and declared != assignment:
+            return (f"this is the notebook of the assignment {declared!r}, not of {assignment!r}: "
+                    f"hand in your {assignment} notebook")
+        return None
 
 
 def read_notebook(path):

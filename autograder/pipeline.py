@@ -24,10 +24,10 @@ from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
 from .collect_evidence import collect_evidence
-from .load_notebook import SubmissionError, load_submission
+from .load_notebook import NotANotebook, SubmissionError, load_submission
 from .run_in_isolation import GraderError, RunInIsolation
 from .score import failed_result, score, self_check_results
-from .spec import UnknownAssignment, load_spec
+from .spec import UnknownAssignment, known_assignments, load_spec
 
 
 class Grader(LoggingConfigurable):
@@ -43,27 +43,38 @@ class Grader(LoggingConfigurable):
         """A GradeResult for `source` (a path or an nbformat notebook).
 
         Raises GraderError, DataError or UnknownAssignment only when the grader
-        itself cannot run; anything wrong with the submission is in the result.
+        itself cannot run, NotANotebook for an unreadable file of no known
+        assignment; anything wrong with the submission is in the result.
         """
         try:
             submission = load_submission(source, name=name)
         except SubmissionError as error:
-            return failed_result(load_spec(assignment or stem(source, name)), "error", str(error))
+            assignment = assignment or stem(source, name)
+            if assignment not in known_assignments():  # neither the file nor its name says which: say what it is
+                raise NotANotebook(f"{name or source}: {error}") from None
+            return failed_result(load_spec(assignment), "error", str(error))
         spec = load_spec(assignment or submission.assignment)
+        if mismatch := submission.mismatch(spec.assignment):  # not run: it would fail every check for that reason
+            return failed_result(spec, "error", mismatch)
         chosen = spec.profile(profile or self.profile)
         started = time.monotonic()
         result = score(spec, self._evidence(submission, spec, chosen))
         result.details.update(profile=chosen.name, grading_seconds=round(time.monotonic() - started, 2))
         return result
 
-    def self_check(self, source, assignment=None):
+    def self_check(self, source, assignment=None, profile=None):
         """The spec's self-checks on a dry run (nothing trained): [CheckResult]
-        without points. Raises SubmissionError for a notebook that cannot be read."""
+        without points. Raises SubmissionError for a notebook that cannot be read.
+
+        The notebook reads the configured profile's data, as grading does: code
+        written for the data on the student's machine (60,000 images) passes."""
         submission = load_submission(source)
         spec = load_spec(assignment or submission.assignment)
+        if mismatch := submission.mismatch(spec.assignment):
+            raise SubmissionError(mismatch)
         if not spec.self_checks:
             raise UnknownAssignment(f"{spec.assignment} has no self-checks")
-        evidence = self._evidence(submission, spec, spec.profile("quick"), dry_run=True)
+        evidence = self._evidence(submission, spec, spec.profile(profile or self.profile), dry_run=True)
         return self_check_results(spec, evidence)
 
     def _evidence(self, submission, spec, profile, dry_run=False):

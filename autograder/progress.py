@@ -1,52 +1,77 @@
-"""Progress on stderr: a one-line bar for batches (done, running, failed, time
-left) and a running account of one grading run (`RunProgress`).
+"""Progress on stderr: a bar for batches (done, running, failed, time left), drawn
+by `rich`, with notes printed above it, and a running account of one grading
+run (`RunProgress`).
 
 Example:
 
     >>> from autograder.progress import Progress
-    >>> bar = Progress(3, "grading")
+    >>> bar = Progress(3, "grading")  # doctest: +SKIP
+    >>> bar.note("alice: epoch 1 done")  # doctest: +SKIP
     >>> bar.advance(failed=False, running=2)  # doctest: +SKIP
+    >>> bar.close()  # doctest: +SKIP
 """
 
+import contextvars
 import json
 import sys
 import threading
-import time
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
 
 from .protocol import ProtocolError, open_regular_file
 
 
 class Progress:
-    def __init__(self, total, label, stream=None):
-        self.total, self.label, self.stream = total, label, stream or sys.stderr
-        self.done = self.failed = 0
-        self.started = time.monotonic()
-        self.show(running=0)
+    """A batch's bar. `running` is what is really running (the caller asks its
+    scheduler), not what is merely waiting; `note` prints a line above the bar."""
 
-    def advance(self, failed, running):
+    def __init__(self, total, label, stream=None):
+        self.done = self.failed = self.running = 0
+        self._bar = RichProgress(
+            TextColumn("{task.description}"), BarColumn(),
+            TextColumn("{task.completed}/{task.total} done, {task.fields[running]} running, "
+                       "{task.fields[failed]} failed"),
+            TimeRemainingColumn(), console=Console(file=stream or sys.stderr), refresh_per_second=2)
+        self._task = self._bar.add_task(label, total=total, running=0, failed=0)
+        self._bar.start()
+
+    def advance(self, failed, running=None):
         self.done += 1
         self.failed += int(failed)
-        self.show(running)
+        self.update(running)
 
-    def show(self, running):
-        elapsed = time.monotonic() - self.started
-        left = elapsed / self.done * (self.total - self.done) if self.done else None
-        width = 24
-        filled = width * self.done // max(self.total, 1)
-        eta = "--" if left is None else f"{left / 60:.0f}m{left % 60:02.0f}s"
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} done, "
-                          f"{running} running, {self.failed} failed, {eta} left ")
-        self.stream.flush()
+    def update(self, running=None):
+        self.running = self.running if running is None else running
+        self._bar.update(self._task, completed=self.done, running=self.running, failed=self.failed)
+
+    def note(self, line):
+        self._bar.console.print(line, markup=False, highlight=False)
 
     def close(self):
-        self.stream.write("\n")
-        self.stream.flush()
+        self._bar.stop()
+
+
+# Where the lines of a RunProgress made in this context go: (label, write), see `reporting_as`.
+_DESTINATION = contextvars.ContextVar("autograder_run_progress", default=None)
+
+
+@contextmanager
+def reporting_as(label, write=None):
+    """Runs followed in this context are told as `label: ...` through `write(line)`
+    (default: stderr), e.g. a student's name, sent from a Dask worker to the client."""
+    token = _DESTINATION.set((label, write))
+    try:
+        yield
+    finally:
+        _DESTINATION.reset(token)
 
 
 class RunProgress(threading.Thread):
-    """Follows a grading run's event log (see `runner`) and says on stderr, as
-    they happen, each epoch finished and each function call made, so a long
-    training is not a silent wait. For display only: nothing is trusted here.
+    """Follows a grading run's event log (see `runner`) and says, as they happen,
+    each epoch finished and each function call made, so a long training is not a
+    silent wait. For display only: nothing is trusted here.
 
     Example:
 
@@ -56,7 +81,11 @@ class RunProgress(threading.Thread):
 
     def __init__(self, path, label, stream=None, every=1.0):
         super().__init__(daemon=True)
-        self.path, self.label, self.stream, self.every = path, label, stream or sys.stderr, every
+        chosen_label, write = _DESTINATION.get() or (None, None)
+        stream = stream or sys.stderr
+        self.label = chosen_label or label
+        self.write = write or (lambda line: (stream.write(line + "\n"), stream.flush()))
+        self.path, self.every = path, every
         self._offset, self._done = 0, threading.Event()
 
     def run(self):
@@ -77,11 +106,9 @@ class RunProgress(threading.Thread):
             return
         complete = data[: data.rfind(b"\n") + 1]
         self._offset += len(complete)
-        complete = complete.decode("utf-8", errors="replace")
-        for line in complete.splitlines():
+        for line in complete.decode("utf-8", errors="replace").splitlines():
             if message := describe_event(line):
-                self.stream.write(f"{self.label}: {message}\n")
-        self.stream.flush()
+                self.write(f"{self.label}: {message}")
 
 
 def describe_event(line):

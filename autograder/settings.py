@@ -4,6 +4,10 @@ Every option of the grader is a traitlets trait (`c.RunInIsolation.time_limit`,
 `c.MnistData.path`, `c.Grader.profile`, ...), so one file configures nbgrader and
 the autograder alike.
 
+`CONFIGURABLES` lists every class that has options, for `python -m autograder
+--help-all`; a test checks that none is missing and that nbgrader_config.py
+lists each option.
+
 Example:
 
     >>> from autograder.settings import load_config
@@ -12,10 +16,46 @@ Example:
     'quick'
 """
 
+import importlib
 import os
+import re
 
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+
+# Every autograder class with options ("module.Class" under autograder), in the order --help-all shows them.
+CONFIGURABLES = [
+    "pipeline.Grader",
+    "run_in_isolation.RunInIsolation",
+    "datasets.mnist.MnistData",
+    "datasets.ascent.AscentImage",
+    "datasets.fashion_mnist.FashionMnistData",
+    "grade_all.ClassGrader",
+    "report.ReportWriter",
+    "nbgrader_plugin.GradeWithAutograder",
+    "grading_policy.GradingPolicy",
+    "grading_service.GradingService",
+    "submission_queue.SubmissionQueue",
+    "status_server.StatusServer",
+]
+
+
+def configurable_classes():
+    """The classes of CONFIGURABLES, imported (some import nbgrader or JupyterHub: only when asked)."""
+    classes = []
+    for entry in CONFIGURABLES:
+        module, name = entry.rsplit(".", 1)
+        classes.append(getattr(importlib.import_module(f"{__package__}.{module}"), name))
+    return classes
+
+
+def help_all():
+    """Every option of every class in CONFIGURABLES, with its help and default, written
+    the way nbgrader_config.py sets it (traitlets writes `--Class.option=`)."""
+    text = "\n".join(cls.class_get_help() for cls in configurable_classes())
+    return ("Options, set in nbgrader_config.py as `c.Class.option = value`:\n\n"
+            + re.sub(r"^--(\w+\.\w+)=", r"c.\1 = ", text, flags=re.M))
 
 
 def find_config(path=None):

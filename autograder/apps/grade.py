@@ -1,12 +1,18 @@
 """`python -m autograder grade NOTEBOOK.ipynb [--profile quick|full] [--json]`
 
 Grades one notebook outside nbgrader. With --json, prints exactly one JSON
-object on stdout (see `autograder.score`). Exit status 0 whenever a result was
-produced, 0 points included; 2 when the grader itself cannot run.
+object on stdout (see `autograder.score`).
+
+Exit status: 0 whenever a result was produced, 0 points included (a notebook
+of the assignment that cannot be read, or one of another assignment, is
+graded 0 with the reason); 2 when there is nothing to grade (no such file, a
+file that is not a notebook, an unreadable one of no known assignment) or the
+grader itself cannot run (unknown assignment, no data, no sandbox).
 """
 
 import json
 
+from ..load_notebook import require_notebook_file
 from ..pipeline import Grader
 
 
@@ -19,12 +25,16 @@ def add_arguments(parser):
 
 
 def run(args, config):
+    require_notebook_file(args.notebook)
     result = Grader(config=config).grade(args.notebook, assignment=args.assignment, profile=args.profile)
     print(json.dumps(result.to_json(), allow_nan=False) if args.json else as_table(result))
     return 0
 
 
 def as_table(result):
+    reasons = {check.message for check in result.checks}
+    if result.status == "error" and len(reasons) == 1:  # not graded: one reason, said once
+        return f"{reasons.pop()} Score 0/{result.max_score:g}."
     lines = [f"{'check':<22} {'points':>9}  message"]
     for check in result.checks:
         mark = "PASS" if check.passed else "FAIL"

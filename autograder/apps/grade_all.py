@@ -1,16 +1,32 @@
-"""`python -m autograder grade-all ASSIGNMENT [--workers N] [--scheduler ADDRESS]`
+"""`python -m autograder grade-all ASSIGNMENT [--student ID] [--force] [--workers N] [--scheduler ADDRESS]`
 
 Grades every new or changed submission in submitted/ into the gradebook, in
 parallel on a Dask cluster (a local one unless --scheduler names one), with a
-progress bar and a summary table. Exit status 1 when a submission could not
-be graded (it is listed, and retried by the next run).
+progress bar and a summary table. --student grades that student's submission
+only; --force grades again even what is up to date (one student's with
+--student, everyone's without).
+
+Exit status: 0 when every submission is graded and recorded (0 points
+included); 1 when a submission could not be graded (it is listed, and retried
+by the next run); 2 when the grader cannot run: an unknown assignment (the
+known ones are listed), a student with no submission, no data, no sandbox.
 """
 
+import os
+
 from ..grade_all import ClassGrader
+from ..spec import UnknownAssignment, known_assignments
+
+
+class NoSubmission(LookupError):
+    """The student asked for has handed nothing in for the assignment."""
 
 
 def add_arguments(parser):
     parser.add_argument("assignment", help="assignment name, e.g. mnist_conv")
+    parser.add_argument("--student", help="grade this student's submission only")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again even when the recorded result is up to date")
     parser.add_argument("--workers", type=int, help="local gradings at once (default: one per GPU slot, else "
                         "one per two CPU cores)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
@@ -18,14 +34,31 @@ def add_arguments(parser):
 
 
 def run(args, config):
-    results = ClassGrader(config=config).grade_all(args.assignment, args.workers, args.scheduler, args.profile)
+    if args.assignment not in known_assignments():
+        raise UnknownAssignment(f"no assignment {args.assignment!r}; known: {', '.join(known_assignments())}")
+    grader = ClassGrader(config=config)
+    if args.student:
+        require_submission(grader, args.assignment, args.student)
+    results = grader.grade_all(args.assignment, args.workers, args.scheduler, args.profile,
+                               student=args.student, force=args.force)
     print(summary(results))
     return 1 if any("error" in result for result in results.values()) else 0
 
 
+def require_submission(grader, assignment, student):
+    """NoSubmission naming who did hand in, unless `student` did."""
+    coursedir = grader.coursedir
+    if os.path.isdir(coursedir.format_path(coursedir.submitted_directory, student, assignment)):
+        return
+    handed_in = sorted({job.student for job in grader.submissions(assignment, "")})
+    raise NoSubmission(f"no submission of {assignment} by {student!r} in "
+                       f"{coursedir.format_path(coursedir.submitted_directory, '*', assignment)}; "
+                       + (f"submitted: {', '.join(handed_in)}" if handed_in else "nobody has submitted yet"))
+
+
 def summary(results):
     if not results:
-        return "Nothing to grade: every submission is graded and recorded."
+        return "Nothing to grade: every submission is graded and recorded (--force grades again)."
     lines = [f"{'student':<16} {'status':<8} {'score':>9} {'epochs':>6}  note"]
     for student, result in sorted(results.items()):
         if "error" in result:

@@ -17,6 +17,9 @@ from ..grading_service import GradingService
 from ..status_server import StatusServer
 
 
+THIRD_PARTY_LOG = None  # a service: its log, JupyterHub's or a unit's, is where people look
+
+
 def add_arguments(parser):
     parser.add_argument("--workers", type=int, help="local gradings at once (default: c.GradingService.workers)")
     parser.add_argument("--scheduler", help="address of a Dask scheduler (default: c.GradingService.scheduler)")
