@@ -1,7 +1,7 @@
 """Configuration of the course: nbgrader and the autograder read this file.
 
 Every autograder option is listed here with its default or the course's
-choice; `python -m autograder --help` and each class's docstring say more.
+choice; `python -m autograder --help-all` lists them all with their help.
 """
 
 import os
@@ -64,6 +64,13 @@ c.RunInIsolation.transfer_limit = 2 * 2**30  # bytes of arrays one fit may hand 
 c.RunInIsolation.max_epochs = 200  # epochs the trainer trains in one run, all fit calls together
 c.RunInIsolation.sandbox_user = 65534  # uid student code runs as (needs a root grader); owns nothing on the host
 c.RunInIsolation.sandbox_group = 65534  # its gid
+
+# --- grading a class (python -m autograder grade-all) and its report ----------------
+c.ClassGrader.jobs_per_gpu = 2  # gradings sharing one GPU at once (each takes GPU memory as it needs it)
+c.ClassGrader.results_folder = ".autograder/results"  # results kept until recorded, relative to the course root
+c.ReportWriter.reports_folder = ".autograder/reports"  # report.csv and report.html per assignment, same
+# Set by grade-all for each student it records (the result it computed), never here:
+# c.GradeWithAutograder.precomputed_result = ""
 
 # --- the grading service (python -m autograder serve, a JupyterHub service) -----
 # It finds submissions in nbgrader's exchange (c.Exchange.root), grades each as it arrives,

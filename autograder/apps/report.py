@@ -3,6 +3,9 @@
 Score distribution, pass rate per check, epochs to reach the target, grading
 time per submission and the submissions that failed to grade (with why), with
 plots. Written under `.autograder/reports/ASSIGNMENT/` (c.ReportWriter.reports_folder).
+
+Exit status: 0 when the report is written; 2 when it cannot be (a
+configuration file that is not there).
 """
 
 from ..report import ReportWriter

@@ -2,6 +2,9 @@
 
 Reads nbgrader's gradebook (`c.CourseDirectory.db_url`, SQLite by default) and
 prints each submission's points per check and its total.
+
+Exit status: 0 when the table is printed (with no submissions yet, too); 2
+when the gradebook has no such assignment.
 """
 
 from nbgrader.api import Gradebook, MissingEntry
@@ -18,7 +21,7 @@ def run(args, config):
             assignment = gradebook.find_assignment(args.assignment)
         except MissingEntry:
             print(f"No assignment {args.assignment!r} in the gradebook: run nbgrader generate_assignment first.")
-            return 1
+            return 2
         print(table(gradebook, assignment))
     return 0
 

@@ -6,6 +6,9 @@ gradebook, and its feedback released where the assignment allows
 (`c.GradingPolicy`). Run as a JupyterHub-managed service (see
 autograder/deploy/jupyterhub_config.py), it also serves each student's status
 at its prefix. Stops on SIGTERM or Ctrl-C; a restart resumes where it stopped.
+
+Exit status: 0 when stopped; 2 when the service cannot start (no data, no
+sandbox, a configuration file that is not there).
 """
 
 import logging

@@ -1,0 +1,146 @@
+"""Each command's errors say what is wrong, with the exit status its help documents.
+
+All run `python -m autograder` as a user does; none trains a model, and most stop
+before any notebook code runs.
+"""
+
+import importlib
+import inspect
+import json
+import pkgutil
+import re
+
+import nbformat
+import pytest
+
+from conftest import ROOT, SOLUTION, copy_course, run_autograder, submit
+
+CONV_BASICS = SOLUTION.replace("mnist_conv", "conv_basics")
+
+
+@pytest.fixture
+def garbage(tmp_path):
+    path = tmp_path / "garbage.ipynb"
+    path.write_text('{"cells": [')
+    return path
+
+
+@pytest.mark.parametrize("command", ["grade", "check"])
+def test_a_missing_file_is_named(command):
+    done = run_autograder(command, "nope.ipynb")
+    assert done.returncode == 2 and "no such file: nope.ipynb" in done.stderr, done.stderr
+    assert "grading spec" not in done.stderr
+
+
+@pytest.mark.parametrize("command", ["grade", "check"])
+def test_a_file_that_is_not_a_notebook_is_named(command):
+    done = run_autograder(command, "README.md")
+    assert done.returncode == 2 and "README.md is not a notebook" in done.stderr, done.stderr
+
+
+def test_grading_a_file_that_is_not_json_says_so(garbage):
+    done = run_autograder("grade", str(garbage))
+    assert done.returncode == 2 and "not a valid notebook" in done.stderr and "JSON" in done.stderr, done.stderr
+    assert "grading spec" not in done.stderr
+
+
+def test_checking_a_file_that_is_not_json_says_so(garbage):
+    done = run_autograder("check", str(garbage))
+    assert done.returncode == 2 and "not a valid notebook" in done.stdout, done.stdout + done.stderr
+
+
+def test_another_assignments_notebook_is_named_once_and_graded_zero():
+    done = run_autograder("grade", CONV_BASICS, "--assignment", "mnist_conv")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("'conv_basics'") == 1 and "Score 0/8" in done.stdout, done.stdout
+    result = json.loads(run_autograder("grade", CONV_BASICS, "--assignment", "mnist_conv", "--json").stdout)
+    assert result["status"] == "error" and result["score"] == 0
+    assert all("not of 'mnist_conv'" in check["message"] for check in result["checks"])
+
+
+def test_a_notebook_whose_metadata_names_another_assignment_is_named(tmp_path):
+    notebook = nbformat.read(SOLUTION, as_version=4)
+    notebook.metadata["autograder"]["assignment"] = "fashion_cnn"
+    nbformat.write(notebook, tmp_path / "mnist_conv.ipynb")
+    done = run_autograder("check", str(tmp_path / "mnist_conv.ipynb"), "--assignment", "mnist_conv")
+    assert done.returncode == 2 and "assignment 'fashion_cnn', not of 'mnist_conv'" in done.stdout, done.stdout
+
+
+def test_an_unknown_assignment_lists_the_known_ones(tmp_path):
+    course = copy_course(tmp_path / "course")
+    done = run_autograder("grade-all", "nosuch", cwd=course)
+    assert done.returncode == 2 and "nosuch" in done.stderr and "mnist_conv" in done.stderr, done.stderr
+    done = run_autograder("grade", SOLUTION, "--assignment", "nosuch")
+    assert done.returncode == 2 and "known: conv_basics, fashion_cnn, mnist_conv" in done.stderr
+
+
+def test_grade_all_with_nothing_new_exits_0_and_a_student_without_submission_exits_2(tmp_path):
+    course = copy_course(tmp_path / "course")
+    done = run_autograder("grade-all", "mnist_conv", cwd=course)
+    assert done.returncode == 0 and "Nothing to grade" in done.stdout, done.stderr
+    submit(course, "alice", SOLUTION)
+    done = run_autograder("grade-all", "mnist_conv", "--student", "bob", cwd=course)
+    assert done.returncode == 2 and "'bob'" in done.stderr and "submitted: alice" in done.stderr, done.stderr
+    assert not (course / ".autograder" / "results").exists()  # nothing graded, nothing lost
+
+
+def test_scores_of_an_assignment_not_in_the_gradebook_exits_2(tmp_path):
+    course = copy_course(tmp_path / "course")
+    done = run_autograder("scores", "mnist_conv", cwd=course)
+    assert done.returncode == 2 and "generate_assignment" in done.stdout, done.stdout + done.stderr
+
+
+def test_each_command_documents_its_exit_status():
+    from autograder.cli import COMMANDS
+
+    for name, app in COMMANDS.items():
+        assert re.search(r"[Ee]xit status", app.__doc__), f"{name}'s help does not give its exit status"
+
+
+def test_help_all_lists_every_option_of_every_registered_class():
+    from autograder.settings import configurable_classes
+
+    done = run_autograder("--help-all")
+    assert done.returncode == 0, done.stderr
+    for cls in configurable_classes():
+        for trait in cls.class_own_traits(config=True):
+            assert f"c.{cls.__name__}.{trait} = " in done.stdout, f"{cls.__name__}.{trait} missing from --help-all"
+
+
+# Modules not imported as part of the package: the sandbox's script (imported by file name
+# there), the entry point and a JupyterHub configuration file.
+NOT_PACKAGE_MODULES = ("autograder.runner", "autograder.__main__", "autograder.deploy.")
+
+
+def configurables_defined_in_the_package():
+    import autograder
+    from traitlets.config import Configurable
+
+    found = set()
+    for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
+        if module.name.startswith(NOT_PACKAGE_MODULES):
+            continue
+        for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+            if (issubclass(cls, Configurable) and cls.__module__ == module.name
+                    and own_options(cls)):
+                found.add(cls)
+    return found
+
+
+def own_options(cls):
+    """The config traits `cls` or an autograder base class defines (not nbgrader's or traitlets')."""
+    return [name for name in cls.class_traits(config=True)
+            if next(base for base in cls.__mro__ if name in vars(base)).__module__.startswith("autograder.")]
+
+
+def test_every_configurable_class_is_registered_and_each_option_is_in_nbgrader_config():
+    from autograder.settings import configurable_classes
+
+    registered = configurable_classes()
+    missing = configurables_defined_in_the_package() - set(registered)
+    assert not missing, f"add these to autograder.settings.CONFIGURABLES: {sorted(c.__name__ for c in missing)}"
+    with open(f"{ROOT}/nbgrader_config.py", encoding="utf-8") as handle:
+        config = handle.read()
+    absent = [f"c.{cls.__name__}.{name}" for cls in registered for name in own_options(cls)
+              if not re.search(rf"c\.{cls.__name__}\.{name}\b", config)]
+    assert not absent, f"list these in nbgrader_config.py, with a comment: {absent}"
