@@ -114,11 +114,16 @@ def foreign_classes(tree):
     return foreign
 
 
-def load_trusted(path, report):
+def import_keras():
     # Gradings share GPUs: this process takes GPU memory as it needs it, not all up front.
     os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
     import keras
 
+    return keras
+
+
+def load_trusted(path, report):
+    keras = import_keras()
     try:
         report.keras_model = keras.saving.load_model(path, compile=False, safe_mode=True)
         report.layers = [describe_layer(layer) for layer in report.keras_model.layers]

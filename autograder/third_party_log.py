@@ -5,7 +5,8 @@ Inside `third_party_log`, file descriptor 2 is the log file: native code
 (TensorFlow's C++ start-up lines), child processes (Dask's workers, the
 trainer) and Python's `sys.stderr` write there. The autograder's own lines
 (its loggers, the progress bar, a run's epochs) go to `terminal()`, the stderr
-the command started with. A file left empty is removed.
+the command started with. The file is removed at the end when empty, or when
+the caller sets `log.keep = False`.
 
 Example:
 
@@ -35,6 +36,7 @@ def terminal():
 @dataclass
 class Log:
     path: str
+    keep: bool = True
 
     def has_content(self):
         return os.path.exists(self.path) and os.path.getsize(self.path) > 0
@@ -63,7 +65,7 @@ def third_party_log(folder, command):
             logger.removeHandler(handler)
         _terminal.close()
         _terminal = None
-        if not log.has_content():
+        if not (log.keep and log.has_content()):
             os.remove(log.path)
 
 

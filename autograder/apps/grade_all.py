@@ -14,7 +14,6 @@ known ones are listed), a student with no submission, no data, no sandbox.
 
 import os
 
-from ..grade_all import ClassGrader
 from ..spec import UnknownAssignment, known_assignments
 
 
@@ -36,6 +35,8 @@ def add_arguments(parser):
 def run(args, config):
     if args.assignment not in known_assignments():
         raise UnknownAssignment(f"no assignment {args.assignment!r}; known: {', '.join(known_assignments())}")
+    from ..grade_all import ClassGrader  # nbgrader's modules: imported for this command only
+
     grader = ClassGrader(config=config)
     if args.student:
         require_submission(grader, args.assignment, args.student)

@@ -8,14 +8,14 @@ Exit status: 0 when the report is written; 2 when it cannot be (a
 configuration file that is not there).
 """
 
-from ..report import ReportWriter
-
 
 def add_arguments(parser):
     parser.add_argument("assignment", help="assignment name, e.g. mnist_conv")
 
 
 def run(args, config):
+    from ..report import ReportWriter  # with matplotlib: imported for this command only
+
     paths = ReportWriter(config=config).write(args.assignment)
     print(f"Wrote {paths['csv']}\nWrote {paths['html']}")
     return 0

@@ -7,15 +7,15 @@ Exit status: 0 when the table is printed (with no submissions yet, too); 2
 when the gradebook has no such assignment.
 """
 
-from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.coursedir import CourseDirectory
-
 
 def add_arguments(parser):
     parser.add_argument("assignment", help="assignment name, e.g. mnist_conv")
 
 
 def run(args, config):
+    from nbgrader.api import Gradebook, MissingEntry  # nbgrader's modules: imported for this command only
+    from nbgrader.coursedir import CourseDirectory
+
     with Gradebook(CourseDirectory(config=config).db_url) as gradebook:
         try:
             assignment = gradebook.find_assignment(args.assignment)

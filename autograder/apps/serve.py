@@ -16,9 +16,6 @@ import os
 import signal
 import threading
 
-from ..grading_service import GradingService
-from ..status_server import StatusServer
-
 
 THIRD_PARTY_LOG = None  # a service: its log, JupyterHub's or a unit's, is where people look
 
@@ -29,6 +26,9 @@ def add_arguments(parser):
 
 
 def run(args, config):
+    from ..grading_service import GradingService  # with JupyterHub's modules: imported for this command only
+    from ..status_server import StatusServer
+
     for handler in logging.getLogger().handlers:  # a service's log is read long after: say when
         handler.setFormatter(logging.Formatter("[%(asctime)s autograder] %(message)s"))
     chosen = {"workers": args.workers, "scheduler": args.scheduler}
