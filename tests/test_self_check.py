@@ -22,6 +22,21 @@ def test_the_reference_solution_passes_every_self_check_and_learns_nothing_of_th
     assert "5 of 5 self-checks pass" in done.stdout and "this is not your grade" in done.stdout
     for hidden in ("reaches_target", "stops_at_target", "quick", "3,000", "profile"):
         assert hidden not in done.stdout + done.stderr
+    for noise in ("absl", "oneDNN", "cuda", "tensorflow"):  # TensorFlow's start-up lines are not the student's
+        assert noise not in done.stderr, done.stderr
+
+
+def test_code_written_for_the_60000_images_a_student_has_passes_on_the_course_profile(tmp_path):
+    """The lesson's own preprocessing hard-codes the training set's size: the check reads
+    the configured profile's data (full, all 60,000 images), as grading does."""
+    notebook = write_variant(tmp_path / "mnist_conv.ipynb",
+                             ("x_train.reshape(-1, 28, 28, 1)", "x_train.reshape(60000, 28, 28, 1)"))
+    done = run_autograder("check", str(notebook), "--json", env={"AUTOGRADER_PROFILE": "full"})
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert all(check["passed"] for check in json.loads(done.stdout)["checks"])
+    # --profile wins over the configuration: on the 3,000 quick images the same code cannot reshape.
+    done = run_autograder("check", str(notebook), "--json", "--profile", "quick", env={"AUTOGRADER_PROFILE": "full"})
+    assert done.returncode == 1 and "cannot reshape array of size 2352000" in done.stdout, done.stdout
 
 
 @pytest.mark.parametrize("name, replacement, failing, says", [
