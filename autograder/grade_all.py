@@ -53,24 +53,26 @@ def grade_bytes(content, name, assignment, profile, config, student=None):
     """The Dask task: grades a notebook's bytes on a worker; returns the result's record (JSON).
 
     The notebook travels as bytes, so workers need no view of the course folder.
-    Its progress lines name `student` and go to the client (see `publish_progress`).
+    Its progress lines name `student` and go to the client (see `progress_to_client`).
     """
     with tempfile.TemporaryDirectory(prefix="autograder-task-") as folder, \
-            reporting_as(student or name, publish_progress):
+            reporting_as(student or name, progress_to_client()):
         path = os.path.join(folder, name)
         with open(path, "wb") as handle:
             handle.write(content)
         return Grader(config=config).grade(path, assignment=assignment, profile=profile).to_record()
 
 
-def publish_progress(line):
-    """From a Dask worker to the client's bar; outside a worker (a test calling the task), to stderr."""
+def progress_to_client():
+    """On a Dask worker, what sends a progress line to the client showing the bar (see
+    `ClassGrader._run`); elsewhere (the task called in-process) None: the terminal."""
     from distributed import get_worker
 
     try:
-        get_worker().log_event(PROGRESS_TOPIC, line)
-    except ValueError:  # no worker here
-        print(line, file=sys.stderr)
+        worker = get_worker()
+    except ValueError:  # not on a worker
+        return None
+    return lambda line: worker.log_event(PROGRESS_TOPIC, line)
 
 
 class ClassGrader(LoggingConfigurable):

@@ -1,4 +1,4 @@
-"""Progress on stderr: a bar for batches (done, running, failed, time left), drawn
+"""Progress on the terminal (see `third_party_log`): a bar for batches (done, running, failed, time left), drawn
 by `rich`, with notes printed above it, and a running account of one grading
 run (`RunProgress`).
 
@@ -13,7 +13,6 @@ Example:
 
 import contextvars
 import json
-import sys
 import threading
 from contextlib import contextmanager
 
@@ -21,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeRemainingColumn
 
 from .protocol import ProtocolError, open_regular_file
+from .third_party_log import terminal
 
 
 class Progress:
@@ -33,7 +33,7 @@ class Progress:
             TextColumn("{task.description}"), BarColumn(),
             TextColumn("{task.completed}/{task.total} done, {task.fields[running]} running, "
                        "{task.fields[failed]} failed"),
-            TimeRemainingColumn(), console=Console(file=stream or sys.stderr), refresh_per_second=2)
+            TimeRemainingColumn(), console=Console(file=stream or terminal()), refresh_per_second=2)
         self._task = self._bar.add_task(label, total=total, running=0, failed=0)
         self._bar.start()
 
@@ -60,7 +60,7 @@ _DESTINATION = contextvars.ContextVar("autograder_run_progress", default=None)
 @contextmanager
 def reporting_as(label, write=None):
     """Runs followed in this context are told as `label: ...` through `write(line)`
-    (default: stderr), e.g. a student's name, sent from a Dask worker to the client."""
+    (default: the terminal), e.g. a student's name, sent from a Dask worker to the client."""
     token = _DESTINATION.set((label, write))
     try:
         yield
@@ -82,7 +82,7 @@ class RunProgress(threading.Thread):
     def __init__(self, path, label, stream=None, every=1.0):
         super().__init__(daemon=True)
         chosen_label, write = _DESTINATION.get() or (None, None)
-        stream = stream or sys.stderr
+        stream = stream or terminal()
         self.label = chosen_label or label
         self.write = write or (lambda line: (stream.write(line + "\n"), stream.flush()))
         self.path, self.every = path, every
