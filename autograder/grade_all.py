@@ -198,15 +198,15 @@ class ClassGrader(LoggingConfigurable):
                     finished = set()
                 remaining -= finished
                 for future in finished:
-                    job = futures[future]
-                    if future.status == "error":
+                    job, failed = futures[future], future.status == "error"
+                    if failed:
                         results[job.student] = {"status": "error", "error": str(future.exception())}
                     else:
                         result = future.result()
                         self.save_result(assignment, job, result)
                         self.record(assignment, job)
                         results[job.student] = result
-                    progress.advance(failed="error" in results[job.student])
+                    progress.advance(failed=failed)
                 progress.update(running=running_count(client, remaining))
         finally:
             client.unsubscribe_topic(PROGRESS_TOPIC)

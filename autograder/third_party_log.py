@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 LOGS_FOLDER = os.path.join(".autograder", "logs")  # relative to the course root
+KEPT_LOGS = 50  # newest files kept in a logs folder: a course graded every few minutes must not fill its disk
 OWN_LOGGERS = ("autograder", "traitlets")  # traitlets: the logger of the autograder's Configurable classes
 
 _terminal = None  # the command's own stderr while a log is open
@@ -47,6 +48,7 @@ def third_party_log(folder, command):
     """Yields a Log at FOLDER/COMMAND-TIMESTAMP-PID.log; see the module's docstring."""
     global _terminal
     os.makedirs(folder, exist_ok=True)
+    prune(folder)
     log = Log(os.path.join(folder, f"{command}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"))
     sys.stderr.flush()
     saved_fd = os.dup(2)
@@ -67,6 +69,17 @@ def third_party_log(folder, command):
         _terminal = None
         if not (log.keep and log.has_content()):
             os.remove(log.path)
+
+
+def prune(folder):
+    """Removes all but the newest KEPT_LOGS - 1 logs of `folder`, making room for one more."""
+    logs = sorted((entry for entry in os.scandir(folder) if entry.name.endswith(".log") and entry.is_file()),
+                  key=lambda entry: entry.stat().st_mtime)
+    for entry in logs[:max(0, len(logs) - KEPT_LOGS + 1)]:
+        try:
+            os.remove(entry.path)
+        except FileNotFoundError:  # another command pruned it first
+            pass
 
 
 def own_lines_to(stream):
