@@ -65,14 +65,21 @@ def parser():
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter hides our messages
     args = parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except FileNotFoundError as error:
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2
     app = COMMANDS[args.command]
     where = getattr(app, "THIRD_PARTY_LOG", "course")
     if where is None:
         logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-        return run(app, args)
-    folder = tempfile.gettempdir() if where == "temporary" else os.path.join(course_root(args.config), LOGS_FOLDER)
+        return run(app, args, config)
+    # The course's folder, as nbgrader has it: c.CourseDirectory.root, else the current folder.
+    root = config.CourseDirectory.get("root") or os.getcwd()
+    folder = tempfile.gettempdir() if where == "temporary" else os.path.join(root, LOGS_FOLDER)
     with third_party_log(folder, args.command) as log:
-        status = run(app, args)
+        status = run(app, args, config)
         sys.stderr.flush()
         # A student's check that ran: nothing there is theirs to read.
         log.keep = where == "course" or status == 2
@@ -81,18 +88,9 @@ def main(argv=None):
     return status
 
 
-def run(app, args):
+def run(app, args, config):
     try:
-        return app.run(args, load_config(args.config))
+        return app.run(args, config)
     except GRADER_ERRORS as error:
         print(f"autograder: {error}", file=terminal())
         return 2
-
-
-def course_root(config_path):
-    """The course's folder: c.CourseDirectory.root, else the current folder (as nbgrader has it)."""
-    try:
-        root = load_config(config_path).CourseDirectory.get("root")
-    except FileNotFoundError:
-        root = None
-    return root or os.getcwd()
