@@ -7,6 +7,7 @@ before any notebook code runs.
 import importlib
 import inspect
 import json
+import os
 import pkgutil
 import re
 
@@ -113,11 +114,13 @@ NOT_PACKAGE_MODULES = ("autograder.runner", "autograder.__main__", "autograder.d
 
 
 def configurables_defined_in_the_package():
-    import autograder
     from traitlets.config import Configurable
 
+    import autograder.settings
+
     found = set()
-    for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
+    package = os.path.dirname(autograder.settings.__file__)  # this checkout's package only, not an installed copy
+    for module in pkgutil.walk_packages([package], "autograder."):
         if module.name.startswith(NOT_PACKAGE_MODULES):
             continue
         for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
