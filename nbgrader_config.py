@@ -62,6 +62,7 @@ c.RunInIsolation.output_limit = 1_000_000  # characters of printed output kept a
 c.RunInIsolation.seed = 0  # student code's seed and the trainer's weights: re-grading is repeatable
 c.RunInIsolation.transfer_limit = 2 * 2**30  # bytes of arrays one fit may hand to the grader's trainer
 c.RunInIsolation.max_epochs = 200  # epochs the trainer trains in one run, all fit calls together
+c.RunInIsolation.gpu_memory_limit = 0  # bytes of GPU memory one run's trainer may take (0: no limit); see README
 c.RunInIsolation.sandbox_user = 65534  # uid student code runs as (needs a root grader); owns nothing on the host
 c.RunInIsolation.sandbox_group = 65534  # its gid
 

@@ -119,6 +119,11 @@ class RunInIsolation(LoggingConfigurable):
         "refused with a message."
     ).tag(config=True)
 
+    gpu_memory_limit = Integer(
+        0, help="Bytes of GPU memory the grader's trainer may take in one run (0: no limit). Set it to the card's "
+        "memory divided by the gradings run at once, so that one cannot starve the others; student code gets no GPU."
+    ).tag(config=True)
+
     def run(self, submission, spec, profile, workdir, data_env, trusted=None, dry_run=False):
         """Runs `submission` with `workdir/job` as its job folder; `data_env` maps
         environment variables to files in that folder; the trainer gets `trusted`
@@ -171,7 +176,8 @@ class RunInIsolation(LoggingConfigurable):
             sandbox.release(out_dir)
 
     def _trainer_job(self):
-        return protocol.TrainerJob(seed=self.seed, transfer_limit=self.transfer_limit, max_epochs=self.max_epochs)
+        return protocol.TrainerJob(seed=self.seed, transfer_limit=self.transfer_limit, max_epochs=self.max_epochs,
+                                   gpu_memory_limit=self.gpu_memory_limit)
 
     def _limits(self, profile):
         return Limits(self.memory_limit, self.process_limit, by_profile(self.cpu_time_limit, profile),
