@@ -32,7 +32,7 @@ def trainer_environment():
     """The trainer's environment (`doctor` probes the GPU in the same)."""
     return {**os.environ, "PYTHONPATH": PACKAGE_PARENT, "TF_CPP_MIN_LOG_LEVEL": "2",
             # Several gradings share one GPU: take memory as needed, not all of it up front.
-            "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+            "TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
 
 
 class TrainerProcess:
