@@ -153,6 +153,9 @@ def course(config):
     assignments = sorted(os.listdir(source))
     message = f"{folders.root}: {len(assignments)} assignments in {folders.source_directory}/ " \
               f"({', '.join(assignments)})"
+    if "root" not in config.CourseDirectory:  # what nbgrader_config.py sets: none was read
+        return Check(True, f"{message}, taken as the course since no nbgrader_config.py was read",
+                     "run the command in the course folder (beside nbgrader_config.py), or pass --config")
     database = folders.db_url.removeprefix("sqlite:///")
     if database != folders.db_url and not os.path.exists(database):
         return Check(True, f"{message}; no gradebook yet ({database})",

@@ -73,7 +73,7 @@ def test_missing_or_wrong_data_fails_with_the_option_to_set(tmp_path):
     assert not check.ok and "c.FashionMnistData.folder" in check.fix
 
 
-def test_course_needs_a_source_folder_and_a_readable_gradebook(tmp_path):
+def test_course_needs_a_source_folder_and_a_readable_gradebook(tmp_path, monkeypatch):
     course = config(CourseDirectory={"root": str(tmp_path)})
     check = doctor.course(course)
     assert not check.ok and "no source/ folder" in check.message and "--config" in check.fix
@@ -87,6 +87,9 @@ def test_course_needs_a_source_folder_and_a_readable_gradebook(tmp_path):
     (tmp_path / "gradebook.db").write_bytes(b"not a database" * 100)
     check = doctor.course(course)
     assert not check.ok and "cannot be opened" in check.message and "db_url" in check.fix
+    monkeypatch.chdir(tmp_path)  # the same folder, but no configuration read: nbgrader takes the current folder
+    check = doctor.course(Config())
+    assert check.ok and "no nbgrader_config.py was read" in check.message and "--config" in check.fix
 
 
 def test_exchange_missing_is_a_warning_present_passes(tmp_path):
