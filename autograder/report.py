@@ -89,7 +89,8 @@ def submitted_students(coursedir, assignment):
 
 def gradebook_lateness(db_url, assignment):
     """(every student in nbgrader's gradebook, {student: {"submitted_at", "late_by", "seconds_late",
-    "late_penalty"}} for each submission it holds); nothing before the assignment is in a gradebook."""
+    "late_penalty", "grade"}} for each submission it holds, "grade" with manual grades and less the
+    penalty, as exported); nothing before the assignment is in a gradebook."""
     if not gradebook_exists(db_url):
         return [], {}
     try:
@@ -98,7 +99,8 @@ def gradebook_lateness(db_url, assignment):
         return [], {}
     return [grade.student for grade in grades], {
         grade.student: {"submitted_at": utc_text(grade.timestamp), "seconds_late": grade.seconds_late,
-                        "late_by": late_text(grade.seconds_late, grade.duedate), "late_penalty": grade.penalty}
+                        "late_by": late_text(grade.seconds_late, grade.duedate), "late_penalty": grade.penalty,
+                        "grade": grade.score}
         for grade in grades if grade.submitted}
 
 
@@ -130,7 +132,7 @@ def target_of(spec):
 def row(student, result, spec, submitted):
     empty = {"student": student, "score": None, "max_score": spec.max_score, "epochs_run": None,
              "epochs_to_target": None, "grading_seconds": None, "profile": None, "submitted_at": None,
-             "late_by": None, "seconds_late": None, "late_penalty": None, "checks": {}, "passed": {}}
+             "late_by": None, "seconds_late": None, "late_penalty": None, "grade": None, "checks": {}, "passed": {}}
     if result is None and not submitted:
         return {**empty, "status": MISSING, "reason": "handed nothing in"}
     if result is None:
@@ -149,11 +151,15 @@ def row(student, result, spec, submitted):
             "passed": {check["name"]: check["passed"] for check in result["checks"]}}
 
 
-COLUMNS = ["student", "status", "score", "max_score", "submitted_at", "late_by", "seconds_late", "late_penalty",
+COLUMNS = ["student", "status", "score", "max_score", "submitted_at", "late_by", "seconds_late", "late_penalty", "grade",
            "epochs_run", "epochs_to_target", "grading_seconds", "profile", "reason"]
-SHOWN = ["student", "status", "score", "submitted_at", "late_by", "late_penalty"]  # before the checks on the page
-SHOWN_AFTER = ["epochs_to_target", "grading_seconds", "profile", "reason"]
-
+# The page's columns (before and after one per check), with their headings.
+SHOWN = {"student": "student", "feedback": "feedback", "status": "status", "score": "autograder score",
+         "late_penalty": "late penalty", "grade": "grade in gradebook", "submitted_at": "submitted",
+         "late_by": "lateness"}
+SHOWN_AFTER = {"epochs_to_target": "epochs to target", "grading_seconds": "grading time (s)", "profile": "profile",
+               "reason": "reason"}
+FAILED = {"student": "student", "status": "status", "reason": "reason"}
 
 def write_csv(path, rows, spec):
     names = [check.name for check in spec.checks]
@@ -183,11 +189,12 @@ def page(assignment, spec, rows):
                 plot_section("Epochs to reach the target", epochs_histogram(graded(rows))),
                 plot_section("Grading time per submission", grading_times(rows)),
                 "<h2>Submissions that failed to grade, crashed or timed out</h2>"
-                + table(failed, ["student", "status", "reason"], spec=None),
-                "<h2>All submissions</h2>" + table(rows, SHOWN, spec=spec, after=SHOWN_AFTER)]
+                + table(failed, FAILED),
+                "<h2>All submissions</h2>" + table(rows, SHOWN, spec, SHOWN_AFTER)]
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(assignment)} report"
             "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-            "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}td.pass{color:#176d2c}"
+            "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}td.pass{color:#176d2c}"
+            "td.reason{min-width:16em;max-width:32em}td.submitted_at,td.late_by{white-space:nowrap}"
             "td.fail{color:#b00020;font-weight:bold}.notice{background:#fff4ce;border:1px solid #e0b000;"
             "padding:8px 12px}</style></head><body>" + "".join(sections) + "</body></html>")
 
@@ -290,35 +297,40 @@ def grading_times(rows):
     return figure
 
 
-def table(rows, columns, spec, after=()):
-    """An HTML table of `rows`: `columns`, then (with a `spec`) a pass/fail column per check, `after`
-    and a link to the student's feedback page."""
+def table(rows, columns, spec=None, after=None):
+    """An HTML table of `rows`: `columns` ({key: heading}), then (with a `spec`) a pass/fail column per
+    check, then `after`."""
     if not rows:
         return "<p>None.</p>"
     checks = [check.name for check in spec.checks] if spec else []
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in [*columns, *checks, *after]
-                   + (["feedback"] if spec else []))
-    body = "".join("<tr>" + "".join(text_cell(entry[column]) for column in columns)
+    # Check names break at their underscores, so a column per check still fits the page.
+    headings = [*columns.values(), *(name.replace("_", "_\N{ZERO WIDTH SPACE}") for name in checks),
+                *(after or {}).values()]
+    head = "".join(f"<th>{html.escape(heading)}</th>" for heading in headings)
+    body = "".join("<tr>" + "".join(cell(entry, key) for key in columns)
                    + "".join(verdict_cell(entry, name) for name in checks)
-                   + "".join(text_cell(entry[column]) for column in after)
-                   + (feedback_cell(entry) if spec else "") + "</tr>" for entry in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                   + "".join(cell(entry, key) for key in after or {}) + "</tr>" for entry in rows)
+    return f"<div style='overflow-x:auto'><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
-def text_cell(value):
-    return f"<td>{html.escape(str(blank(value)))}</td>"
+def cell(entry, key):
+    if key == "feedback":
+        return feedback_cell(entry["feedback"])
+    value = entry[key]
+    return f"<td class='{key}'>{html.escape(f'{value:g}' if isinstance(value, float) else str(blank(value)))}</td>"
 
 
 def verdict_cell(entry, name):
     if name not in entry["passed"]:
         return "<td></td>"
     verdict = "pass" if entry["passed"][name] else "fail"
-    return f"<td class='{verdict}'>{verdict} ({entry['checks'][name]:g})</td>"
+    return f"<td class='{verdict}' title='{entry['checks'][name]:g} points'>{verdict}</td>"
 
 
-def feedback_cell(entry):
-    if not entry["feedback"]:
-        return "<td></td>"
-    links = [f"<a href='{html.escape(link)}'>{html.escape(name)}</a>" if link else
-             f"{html.escape(name)}: not generated yet (nbgrader generate_feedback)" for name, link in entry["feedback"]]
-    return f"<td>{'<br>'.join(links)}</td>"
+def feedback_cell(pages):
+    """A link to each feedback page (named by its notebook where there are several), or what is missing."""
+    labels = [f"{name}: " if len(pages) > 1 else "" for name, _ in pages]
+    links = [f"<a href='{html.escape(link)}'>{html.escape(label or 'feedback')}</a>" if link else
+             f"<span title='run nbgrader generate_feedback'>{html.escape(label)}not generated yet</span>"
+             for label, (_, link) in zip(labels, pages)]
+    return f"<td class='feedback'>{'<br>'.join(links)}</td>"
