@@ -15,7 +15,6 @@ The grader's kept results (for the report) are hand-made records in the layout
 """
 
 import datetime
-import os
 
 from nbgrader.api import Gradebook
 from traitlets.config import Config
@@ -103,7 +102,3 @@ def record(spec, student, profile):
                            details).to_record()
     kept["details"].update(profile=profile, grading_seconds=12.5)
     return kept
-
-
-def results_folder(root):
-    return os.path.join(root, ".autograder", "results", ASSIGNMENT)

@@ -9,8 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from nbgrader.api import Gradebook
 
-from autograder.export import GradeExporter
+from autograder.export import ExportError, GradeExporter
 from class_gradebook import ASSIGNMENT, build_class, course_config
 from conftest import CHECK_NAMES
 
@@ -109,3 +110,11 @@ def test_export_from_the_command_line_and_its_errors(graded_class):
 
     bad = export(ASSIGNMENT, "--format", "blackboard")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_a_moodle_export_by_email_names_the_students_without_one_and_writes_nothing(graded_class):
+    with Gradebook(f"sqlite:///{graded_class}/gradebook.db") as gradebook:
+        gradebook.update_or_create_student("erin", email=None)
+    with pytest.raises(ExportError, match="no email in the gradebook for erin"):
+        exported(graded_class, "moodle", moodle_id_field="email")
+    assert not (graded_class / "moodle.csv").exists()
