@@ -65,7 +65,7 @@ class ReportWriter(LoggingConfigurable):
         """One dict per student who submitted, was graded, or is in the gradebook."""
         saved = kept_results(self, assignment)
         handed_in = submitted_students(coursedir, assignment)
-        enrolled, lateness = gradebook_lateness(coursedir.db_url, assignment)
+        enrolled, lateness = gradebook_entries(coursedir.db_url, assignment)
         students = sorted(set(handed_in) | set(saved) | set(enrolled))
         progress = Progress(len(students), "reading results")
         rows = []
@@ -74,7 +74,7 @@ class ReportWriter(LoggingConfigurable):
             entry = {**row(student, saved.get(student), spec, submitted), **lateness.get(student, {})}
             entry["feedback"] = feedback_links(coursedir, student, assignment, handed_in.get(student, []), folder)
             rows.append(entry)
-            progress.advance(failed=entry["status"] not in (GRADED, MISSING), running=0)
+            progress.advance(failed=is_failure(entry), running=0)
         progress.close()
         return rows
 
@@ -87,7 +87,7 @@ def submitted_students(coursedir, assignment):
             for folder in glob.glob(pattern)}
 
 
-def gradebook_lateness(db_url, assignment):
+def gradebook_entries(db_url, assignment):
     """(every student in nbgrader's gradebook, {student: {"submitted_at", "late_by", "seconds_late",
     "late_penalty", "grade"}} for each submission it holds, "grade" with manual grades and less the
     penalty, as exported); nothing before the assignment is in a gradebook."""
@@ -151,8 +151,8 @@ def row(student, result, spec, submitted):
             "passed": {check["name"]: check["passed"] for check in result["checks"]}}
 
 
-COLUMNS = ["student", "status", "score", "max_score", "submitted_at", "late_by", "seconds_late", "late_penalty", "grade",
-           "epochs_run", "epochs_to_target", "grading_seconds", "profile", "reason"]
+COLUMNS = ["student", "status", "score", "max_score", "submitted_at", "late_by", "seconds_late", "late_penalty",
+           "grade", "epochs_run", "epochs_to_target", "grading_seconds", "profile", "reason"]
 # The page's columns (before and after one per check), with their headings.
 SHOWN = {"student": "student", "feedback": "feedback", "status": "status", "score": "autograder score",
          "late_penalty": "late penalty", "grade": "grade in gradebook", "submitted_at": "submitted",
@@ -160,6 +160,7 @@ SHOWN = {"student": "student", "feedback": "feedback", "status": "status", "scor
 SHOWN_AFTER = {"epochs_to_target": "epochs to target", "grading_seconds": "grading time (s)", "profile": "profile",
                "reason": "reason"}
 FAILED = {"student": "student", "status": "status", "reason": "reason"}
+
 
 def write_csv(path, rows, spec):
     names = [check.name for check in spec.checks]
@@ -178,7 +179,7 @@ def blank(value):
 
 def is_failure(entry):
     """Could not be graded, timed out, or crashed in training (graded, with the crash as reason)."""
-    return entry["status"] not in (GRADED, MISSING) or (entry["status"] == GRADED and bool(entry["reason"]))
+    return entry["status"] not in (GRADED, NOT_GRADED, MISSING) or (entry["status"] == GRADED and bool(entry["reason"]))
 
 
 def page(assignment, spec, rows):
@@ -204,15 +205,15 @@ def graded(rows):
 
 
 def summary(rows):
-    """The counts in words, e.g. "6 students: 4 graded, 1 could not be graded, 1 handed nothing in; 1 late."."""
-    count = {status: sum(1 for entry in rows if entry["status"] == status) for status in (GRADED, NOT_GRADED,
-                                                                                          MISSING)}
+    """The counts in words, e.g. "6 students: 4 graded, 1 could not be graded or timed out, 1 handed nothing
+    in; 1 handed in late."; a count of 0 is left out."""
+    count = {status: sum(1 for entry in rows if entry["status"] == status) for status in (GRADED, NOT_GRADED, MISSING)}
     parts = [f"{count[GRADED]} graded",
              f"{len(rows) - sum(count.values())} could not be graded or timed out",
              f"{count[NOT_GRADED]} not graded yet", f"{count[MISSING]} handed nothing in"]
     late = sum(1 for entry in rows if entry["seconds_late"])
-    return (f"<p>{len(rows)} students: " + ", ".join(part for part in parts if not part.startswith("0 "))
-            + f"; {late} handed in late.</p>")
+    counted = ", ".join(part for part in parts if not part.startswith("0 "))
+    return f"<p>{len(rows)} student{'s' * (len(rows) != 1)}: {counted}; {late or 'none'} handed in late.</p>"
 
 
 def profile_notice(spec, rows):

@@ -111,6 +111,8 @@ def test_a_course_with_no_gradebook_yet_is_reported_without_creating_one(tmp_pat
     (folder / f"{ASSIGNMENT}.ipynb").write_text("{}")
     rows, page, _ = write_report(tmp_path)
     assert rows["grace"]["status"] == "not graded" and not (tmp_path / "gradebook.db").exists()
+    assert "<p>1 student: 1 not graded yet; none handed in late.</p>" in page
+    assert "grace" not in page.split("<h2>Submissions that failed")[1].split("<h2>")[0]  # not a failure
 
 
 def tick_values(axis):
