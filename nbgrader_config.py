@@ -81,3 +81,10 @@ c.GradingService.scheduler = ""  # a Dask scheduler, e.g. "tcp://dask-scheduler:
 c.GradingService.workers = 0  # local cluster: gradings at once (0: one per GPU slot, else per two CPU cores)
 c.SubmissionQueue.path = ".autograder/service/queue.sqlite"  # relative to the course root; keep it
 c.StatusServer.refresh = 10  # seconds between two reloads of the students' status page
+
+# --- grades for the LMS (python -m autograder export ASSIGNMENT --format canvas|moodle|csv) ---
+c.GradeExporter.missing_grade = "0"  # a student with no submission ('' for no grade)
+c.GradeExporter.canvas_id_column = "SIS Login ID"  # the Canvas column holding the nbgrader student id
+c.GradeExporter.canvas_assignment_ids = {}  # e.g. {"mnist_conv": 12345}, from the Canvas assignment's URL
+c.GradeExporter.section = ""  # what Canvas's Section column holds (ignored on import)
+c.GradeExporter.moodle_id_field = "username"  # 'username', 'idnumber' (both: the nbgrader id) or 'email'
