@@ -9,14 +9,14 @@ import logging
 import os
 import sys
 
-from .apps import check, grade, grade_all, report, scores, serve
+from .apps import calibrate, check, grade, grade_all, report, scores, serve
 from .datasets.base import DataError
 from .run_in_isolation import GraderError
 from .sandbox import SandboxUnavailable
 from .settings import load_config
 from .spec import UnknownAssignment
 
-COMMANDS = {"grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve}
+COMMANDS = {"calibrate": calibrate, "grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve}
 GRADER_ERRORS = (DataError, GraderError, SandboxUnavailable, UnknownAssignment, FileNotFoundError)
 
 
