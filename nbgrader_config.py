@@ -58,19 +58,17 @@ c.RunInIsolation.sandbox = "bwrap"
 c.Calibration.path = ".autograder/calibration.json"  # relative to the course root
 c.Calibration.wall_multiple = 5.0  # wall time: 5 x the reference's grading seconds (quick ~17 s -> 85 s) ...
 c.Calibration.wall_floor = 60  # ... but at least 60 s
-c.Calibration.cpu_multiple = 5.0  # CPU seconds per process: 5 x the reference's ...
-c.Calibration.cpu_floor = 120  # ... but at least 120 s
-c.Calibration.memory_multiple = 3.0  # memory: 3 x the reference's largest process ...
+c.Calibration.memory_multiple = 4.0  # memory: 4 x the reference's largest process (runner and trainer together) ...
 c.Calibration.memory_floor = 2 * 2**30  # ... but at least 2 GiB
 c.Calibration.stall_multiple = 10.0  # stopped when, in a fit, no epoch ends for 10 x the reference's epoch ...
 c.Calibration.stall_floor = 30  # ... but at least 30 s (an endless loop in a callback)
-# Not calibrated (assignment or profile): these, the CPU time being wall time x CPU cores.
+# Not calibrated (assignment or profile): these.
 c.Calibration.uncalibrated_time_limit = {"check": 120, "quick": 600, "full": 3600}  # seconds of wall time
 c.Calibration.uncalibrated_memory_limit = 6 * 2**30  # bytes of host memory (cgroup)
 c.Calibration.uncalibrated_stall_limit = {"quick": 90, "full": 900}  # seconds without an epoch ending
 # An explicit limit wins over the derived one ('check': the student's self-check):
 # c.RunInIsolation.time_limit = {"quick": 120, "full": 900, "check": 60}  # seconds of wall time, by profile
-# c.RunInIsolation.cpu_time_limit = {"quick": 600, "full": 3600}  # CPU seconds per process, by profile
+# c.RunInIsolation.cpu_time_limit = {"quick": 600, "full": 3600}  # CPU seconds per process (default: wall x cores)
 # c.RunInIsolation.memory_limit = 6 * 2**30  # bytes of host memory (cgroup); 0: derived
 c.RunInIsolation.process_limit = 512  # processes and threads at once (cgroup)
 c.RunInIsolation.file_size_limit = 512 * 2**20  # bytes, per file written

@@ -2,22 +2,22 @@
 
 `python -m autograder calibrate ASSIGNMENT` grades the reference solution and
 keeps, per profile ('quick', 'full', and 'check' for the self-check), the
-epochs it trained, its seconds per epoch, its total and CPU seconds and its
-peak memory, in one JSON file under the course root (`c.Calibration.path`):
+epochs it trained, its seconds per epoch, its total seconds and its peak
+memory, in one JSON file under the course root (`c.Calibration.path`):
 
-    {"mnist_conv": {"quick": {"epochs": 5, "seconds_per_epoch": 2.1, "total_seconds": 17.3,
-                              "cpu_seconds": 31.0, "peak_memory": 1073741824, "measured": "2026-..."}}}
+    {"mnist_conv": {"quick": {"epochs": 7, "seconds_per_epoch": 2.8, "total_seconds": 33.8,
+                              "peak_memory": 766771200, "measured": "2026-..."}}}
 
-A run's limits are multiples of these figures, never below a floor (the
-traits below); an assignment or profile not calibrated gets the documented
-fallbacks. `RunInIsolation.limits_for` is the one place that combines them
+A run's wall-time, memory and stall limits are multiples of these figures,
+never below a floor (the traits below); an assignment or profile not
+calibrated gets the documented fallbacks. `RunInIsolation.limits_for` is the one place that combines them
 with the limits configured explicitly, which win.
 
 Example:
 
     >>> from autograder.calibration import Calibration, Figures
     >>> calibration = Calibration(path="/tmp/course/.autograder/calibration.json")
-    >>> calibration.write("mnist_conv", "quick", Figures(5, 2.0, 18.0, 30.0, 2**30))  # doctest: +SKIP
+    >>> calibration.write("mnist_conv", "quick", Figures(5, 2.0, 18.0, 2**30))  # doctest: +SKIP
     >>> calibration.derived("mnist_conv", "quick")["wall_seconds"]  # doctest: +SKIP
     90
 """
@@ -47,8 +47,7 @@ class Figures:
     epochs: int
     seconds_per_epoch: float  # None when nothing was trained
     total_seconds: float
-    cpu_seconds: float  # the run's processes, all threads together
-    peak_memory: int  # bytes: resident memory of the run's largest process
+    peak_memory: int  # bytes: resident memory of the run's largest process (getrusage's children's maxrss)
     measured: str = ""  # when (UTC), for the instructor
 
     @classmethod
@@ -59,7 +58,7 @@ class Figures:
             raise CalibrationError(f"{where}: expected an object with {', '.join(sorted(names))}")
         if isinstance(data["epochs"], bool) or not isinstance(data["epochs"], int) or data["epochs"] < 0:
             raise CalibrationError(f"{where}: epochs must be a whole number, not {data['epochs']!r}")
-        for name in ("total_seconds", "cpu_seconds", "peak_memory") + (("seconds_per_epoch",) if data["epochs"] else ()):
+        for name in ("total_seconds", "peak_memory") + (("seconds_per_epoch",) if data["epochs"] else ()):
             value = data[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise CalibrationError(f"{where}: {name} must be a positive number, not {value!r}")
@@ -82,12 +81,9 @@ class Calibration(LoggingConfigurable):
 
     wall_multiple = Float(5.0, help="Wall-time limit of a run: this many times the reference's total seconds "
                           "on the same profile (and never below wall_floor).").tag(config=True)
-    wall_floor = Integer(60, help="Seconds: the smallest wall-time limit derived from the calibration.").tag(config=True)
-    cpu_multiple = Float(5.0, help="CPU-time limit of a run: this many times the reference's CPU seconds "
-                         "(and never below cpu_floor).").tag(config=True)
-    cpu_floor = Integer(120, help="CPU seconds: the smallest CPU-time limit derived from the calibration.").tag(
+    wall_floor = Integer(60, help="Seconds: the smallest wall-time limit derived from the calibration.").tag(
         config=True)
-    memory_multiple = Float(3.0, help="Memory limit of a run: this many times the reference's peak memory (its "
+    memory_multiple = Float(4.0, help="Memory limit of a run: this many times the reference's peak memory (its "
                             "largest process; the limit binds runner and trainer together), never below "
                             "memory_floor.").tag(config=True)
     memory_floor = Integer(2 * 2**30, help="Bytes: the smallest memory limit derived from the calibration.").tag(
@@ -99,8 +95,7 @@ class Calibration(LoggingConfigurable):
 
     uncalibrated_time_limit = Dict(
         UNCALIBRATED_TIME_LIMIT,
-        help="Wall-clock seconds by profile for an assignment not calibrated on this machine; the CPU-time limit "
-        "is then this times the CPU cores.",
+        help="Wall-clock seconds by profile for an assignment not calibrated on this machine.",
     ).tag(config=True)
     uncalibrated_memory_limit = Integer(
         6 * 2**30, help="Bytes of memory for an assignment not calibrated on this machine.").tag(config=True)
@@ -147,7 +142,7 @@ class Calibration(LoggingConfigurable):
 
     def derived(self, assignment, profile):
         """The default limits of a run of `assignment` on `profile` ('check': the self-check):
-        {"wall_seconds", "cpu_seconds", "memory", "stall_seconds", "reference_epoch_seconds"}. From the
+        {"wall_seconds", "memory", "stall_seconds", "reference_epoch_seconds"}. From the
         calibration; the fallbacks when there is none, or when the file is unusable (said in the log)."""
         try:
             figures = self.figures(assignment, profile)
@@ -157,11 +152,10 @@ class Calibration(LoggingConfigurable):
         stall = by_profile(self.uncalibrated_stall_limit, UNCALIBRATED_STALL_LIMIT, profile)
         if figures is None:
             wall = by_profile(self.uncalibrated_time_limit, UNCALIBRATED_TIME_LIMIT, profile)
-            return {"wall_seconds": wall, "cpu_seconds": wall * (os.cpu_count() or 1),
-                    "memory": self.uncalibrated_memory_limit, "stall_seconds": stall, "reference_epoch_seconds": None}
+            return {"wall_seconds": wall, "memory": self.uncalibrated_memory_limit, "stall_seconds": stall,
+                    "reference_epoch_seconds": None}
         epoch = figures.seconds_per_epoch
         return {"wall_seconds": max(self.wall_floor, round(self.wall_multiple * figures.total_seconds)),
-                "cpu_seconds": max(self.cpu_floor, round(self.cpu_multiple * figures.cpu_seconds)),
                 "memory": max(self.memory_floor, round(self.memory_multiple * figures.peak_memory)),
                 "stall_seconds": max(self.stall_floor, round(self.stall_multiple * epoch)) if epoch else stall,
                 "reference_epoch_seconds": epoch}

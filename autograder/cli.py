@@ -16,7 +16,8 @@ from .sandbox import SandboxUnavailable
 from .settings import load_config
 from .spec import UnknownAssignment
 
-COMMANDS = {"calibrate": calibrate, "grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve}
+COMMANDS = {"grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve,
+            "calibrate": calibrate}
 GRADER_ERRORS = (DataError, GraderError, SandboxUnavailable, UnknownAssignment, FileNotFoundError)
 
 

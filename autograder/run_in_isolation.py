@@ -83,7 +83,8 @@ class RunInIsolation(LoggingConfigurable):
     cpu_time_limit = Dict(
         {},
         help="CPU seconds each process of a run may use (all its threads together), by profile; a profile not "
-        "named here gets the limit derived from the calibration (c.Calibration.cpu_multiple).",
+        "named here gets its wall-time limit times the CPU cores, which never binds before the wall-time limit "
+        "(set it to bound a run's work whatever the machine's load).",
     ).tag(config=True)
 
     memory_limit = Integer(
@@ -160,10 +161,11 @@ class RunInIsolation(LoggingConfigurable):
         """All the limits of a run of `assignment` on `profile` ('check': the self-check), as `Limits`:
         a limit configured here wins; otherwise it derives from the calibration (or its fallbacks)."""
         derived = Calibration(parent=self).derived(assignment, profile)
+        wall = self.time_limit.get(profile, derived["wall_seconds"])
         return Limits(memory=self.memory_limit or derived["memory"], processes=self.process_limit,
-                      cpu_seconds=self.cpu_time_limit.get(profile, derived["cpu_seconds"]),
-                      file_size=self.file_size_limit, wall_seconds=self.time_limit.get(profile, derived["wall_seconds"]),
-                      stall_seconds=derived["stall_seconds"], reference_epoch_seconds=derived["reference_epoch_seconds"])
+                      cpu_seconds=self.cpu_time_limit.get(profile, wall * (os.cpu_count() or 1)),
+                      file_size=self.file_size_limit, wall_seconds=wall, stall_seconds=derived["stall_seconds"],
+                      reference_epoch_seconds=derived["reference_epoch_seconds"])
 
     def _wait(self, process, trainer, limiter, sandbox, out_dir, submission):
         tail = TailReader(process.stdout)

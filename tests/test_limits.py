@@ -35,7 +35,7 @@ def test_cgroups_of_a_dead_grader_are_removed_by_the_next_run():
 
 # --- which limits a run gets: RunInIsolation.limits_for, the one place -----------------------------------------
 
-QUICK = Figures(epochs=5, seconds_per_epoch=2.0, total_seconds=18.0, cpu_seconds=30.0, peak_memory=2**30)
+QUICK = Figures(epochs=5, seconds_per_epoch=2.0, total_seconds=18.0, peak_memory=2**30)
 
 
 def course_config(root):
@@ -54,7 +54,7 @@ def test_uncalibrated_runs_get_the_documented_fallbacks(tmp_path):
 def test_the_self_check_gets_its_own_limit_under_the_course_configuration(tmp_path):
     runner = RunInIsolation(config=course_config(tmp_path))
     assert runner.limits_for("mnist_conv", "check").wall_seconds == 120
-    Calibration(config=runner.config).write("mnist_conv", "check", Figures(0, None, 8.0, 9.0, 2**29))
+    Calibration(config=runner.config).write("mnist_conv", "check", Figures(0, None, 8.0, 2**29))
     assert runner.limits_for("mnist_conv", "check").wall_seconds == 60  # the floor; 5 x 8 s is less
 
 
@@ -62,7 +62,7 @@ def test_calibrated_limits_derive_from_the_reference(tmp_path):
     config = course_config(tmp_path)
     Calibration(config=config).write("mnist_conv", "quick", QUICK)
     limits = RunInIsolation(config=config).limits_for("mnist_conv", "quick")
-    assert limits == Limits(memory=3 * 2**30, processes=512, cpu_seconds=150, file_size=512 * 2**20,
+    assert limits == Limits(memory=4 * 2**30, processes=512, cpu_seconds=90 * os.cpu_count(), file_size=512 * 2**20,
                             wall_seconds=90, stall_seconds=30, reference_epoch_seconds=2.0)
     # Another assignment, another profile: not calibrated.
     assert RunInIsolation(config=config).limits_for("conv_basics", "quick").wall_seconds == 600
@@ -77,7 +77,7 @@ def test_an_explicitly_configured_limit_wins(tmp_path):
     config.RunInIsolation.memory_limit = 5 * 2**30
     runner = RunInIsolation(config=config)
     quick, full = runner.limits_for("mnist_conv", "quick"), runner.limits_for("mnist_conv", "full")
-    assert (quick.wall_seconds, quick.cpu_seconds, quick.memory) == (45, 150, 5 * 2**30)
+    assert (quick.wall_seconds, quick.cpu_seconds, quick.memory) == (45, 45 * os.cpu_count(), 5 * 2**30)
     assert (full.wall_seconds, full.cpu_seconds) == (3600, 999)
     assert runner.limits_for("mnist_conv", "check").wall_seconds == 120  # not another profile's
 

@@ -2,9 +2,9 @@
 
 Grades the assignment's reference solution (solutions/ASSIGNMENT.ipynb under
 the course root) on the profile, and its self-check where it has one, and
-keeps what each cost (epochs, seconds per epoch, total and CPU seconds, peak
-memory) in the calibration file (c.Calibration.path), whence the limits of
-every later run derive (see `autograder.calibration`). The reference is graded
+keeps what each cost (epochs, seconds per epoch, total seconds, peak memory)
+in the calibration file (c.Calibration.path), whence the limits of every
+later run derive (see `autograder.calibration`). The reference is graded
 under the uncalibrated limits, so that an old calibration cannot stop the run
 that replaces it. Run it again after changing the machine, the data or the
 reference.
@@ -69,22 +69,19 @@ def uncalibrated(config, nowhere):
 
 def measure(grading):
     """(what `grading()` returned, Figures of its run): the run's processes are this one's children, so
-    their CPU seconds and largest resident memory are what getrusage says of children."""
-    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    their largest resident memory is what getrusage says of children (a maximum: measure the smaller run first)."""
+    started = time.monotonic()
     result = grading()
-    seconds, after = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+    seconds, children = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
     training = getattr(result, "details", {}).get("training", {})
     return result, Figures(
         epochs=len(training.get("accuracy", [])), seconds_per_epoch=training.get("seconds_per_epoch"),
-        total_seconds=round(seconds, 2),
-        cpu_seconds=round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2),
-        peak_memory=after.ru_maxrss * 1024, measured=utc_now())  # ru_maxrss: KiB on Linux
+        total_seconds=round(seconds, 2), peak_memory=children.ru_maxrss * 1024, measured=utc_now())  # KiB on Linux
 
 
 def describe(assignment, profile, figures, limits):
     per_epoch = f", {figures.seconds_per_epoch:.2f} s per epoch" if figures.seconds_per_epoch else ""
     stall = f", {limits['stall_seconds']} s without an epoch" if figures.epochs else ""
     return (f"{assignment} on {profile}: {figures.epochs} epochs{per_epoch}, {figures.total_seconds:.1f} s, "
-            f"{figures.cpu_seconds:.1f} CPU s, peak {figures.peak_memory / 2**30:.2f} GiB -> limits: "
-            f"{limits['wall_seconds']} s wall, {limits['cpu_seconds']} CPU s, "
+            f"peak {figures.peak_memory / 2**30:.2f} GiB -> limits: {limits['wall_seconds']} s wall, "
             f"{limits['memory'] / 2**30:.1f} GiB{stall}")
