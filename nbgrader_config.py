@@ -54,7 +54,7 @@ c.MnistData.allow_download = False
 # Isolation of student code: 'bwrap' (bubblewrap) or 'none' (trusted code only).
 c.RunInIsolation.sandbox = "bwrap"
 # Limits fit the work: `python -m autograder calibrate ASSIGNMENT --profile quick|full` grades the
-# reference on this machine and keeps its figures here; each run's limits are multiples of them.
+# reference on this machine and keeps its figures (c.Calibration.path); limits are multiples of them.
 c.Calibration.path = ".autograder/calibration.json"  # relative to the course root
 c.Calibration.wall_multiple = 5.0  # wall time: 5 x the reference's grading seconds (quick ~17 s -> 85 s) ...
 c.Calibration.wall_floor = 60  # ... but at least 60 s

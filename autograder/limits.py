@@ -193,12 +193,27 @@ class Watchdog:
     """Decides, from the trainer's records as they come, when a run has stalled:
     a fit is under way and no epoch has ended (nor the fit) for `stall_seconds`.
     Outside fits (before the first, between two, after the last) only the wall
-    limit binds. Also keeps the trainer's seconds per epoch."""
+    limit binds. Also keeps the trainer's seconds per epoch. `record`: the
+    trainer's record file, which `poll` reads (it is the grader's own: no
+    student code writes it); None when the run trains nothing."""
 
-    def __init__(self, stall_seconds, reference_epoch_seconds=None):
+    def __init__(self, stall_seconds, reference_epoch_seconds=None, record=None):
         self.stall_seconds, self.reference_epoch_seconds = stall_seconds, reference_epoch_seconds
         self.open_fits, self.progress_at, self.epoch_seconds = set(), None, []
         self._last_end = None  # the trainer's clock at the fit's start or its last epoch's end
+        self._tail, self._looked = RecordTail(record) if record else None, float("-inf")
+
+    def poll(self, now):
+        """`observe` on what the record gained since the last look, at most once a WATCH_INTERVAL."""
+        if self._tail is None or now - self._looked < WATCH_INTERVAL:
+            return None
+        self._looked = now
+        return self.observe(self._tail.new_records(), now)
+
+    def finish(self):
+        """Reads the rest of the record once the run is over (the last epochs' seconds)."""
+        if self._tail is not None:
+            self.observe(self._tail.new_records(), time.monotonic())
 
     def observe(self, records, now):
         """Takes the records written since the last call; `now` is the grader's clock. Returns why the run

@@ -9,8 +9,9 @@ runs beside it, outside the sandbox, and keeps its own record and the trained
 models in its own folder. Limits (`limits_for`: configured, else derived from
 the calibration, see `calibration`): wall time, CPU time, memory and processes
 (both processes together), time without an epoch ending during a fit, size of
-files written, size of recorded output. Whatever happens inside, this stage returns a `RunOutcome`; it raises
-only when the grader itself cannot start the run.
+files written, size of recorded output. Whatever happens inside, this stage
+returns a `RunOutcome`; it raises only when the grader itself cannot start the
+run.
 
 Example:
 
@@ -36,7 +37,7 @@ from traitlets.config import LoggingConfigurable
 
 from . import protocol
 from .calibration import Calibration
-from .limits import WATCH_INTERVAL, Limits, RecordTail, RunLimiter, Watchdog
+from .limits import Limits, RunLimiter, Watchdog
 from .progress import RunProgress
 from .sandbox import Bubblewrap, Unsandboxed
 from .trainer_process import TrainerProcess
@@ -172,10 +173,10 @@ class RunInIsolation(LoggingConfigurable):
         progress = RunProgress(os.path.join(out_dir, protocol.EVENTS_FILE), os.path.basename(submission.name))
         progress.start()
         try:
-            watchdog = Watchdog(limiter.limits.stall_seconds, limiter.limits.reference_epoch_seconds)
-            watch = watch_trainer(watchdog, RecordTail(os.path.join(trainer.folder, protocol.TRAINING_FILE))) \
-                if trainer else None
-            stop_reason, exit_code, cpu = wait_or_kill(process, limiter.limits.wall_seconds, watch)
+            watchdog = Watchdog(limiter.limits.stall_seconds, limiter.limits.reference_epoch_seconds,
+                                os.path.join(trainer.folder, protocol.TRAINING_FILE) if trainer else None)
+            stop_reason, exit_code, cpu = wait_or_kill(process, limiter.limits.wall_seconds, watchdog.poll)
+            watchdog.finish()
             tail.join()
             failure = trainer.close() if trainer else ""
             # The trainer shares the run's limits: one it hit (its CPU time) is the run's too.
@@ -224,20 +225,7 @@ class RunInIsolation(LoggingConfigurable):
                    os.path.join(inside_job, protocol.JOB_FILE), inside_out]
         return sandbox.wrap(job_dir, out_dir, command), env
 
-def watch_trainer(watchdog, tail):
-    """A check for `wait_or_kill`: the watchdog's verdict on the trainer's records, at most once a
-    WATCH_INTERVAL (the trainer's record is the grader's own: no student code writes it)."""
-    last = [0.0]
-
-    def check(now):
-        if now - last[0] < WATCH_INTERVAL:
-            return None
-        last[0] = now
-        return watchdog.observe(tail.new_records(), now)
-    return check
-
-
-def wait_or_kill(process, limit, watch=None):
+def wait_or_kill(process, limit, watch):
     """Waits until the run ends, killing its process group after `limit` seconds or
     when `watch(now)` says why (the trainer is stopped with the run, see `TrainerProcess.close`).
 
@@ -251,7 +239,7 @@ def wait_or_kill(process, limit, watch=None):
         if pid:
             break
         now = time.monotonic()
-        stop_reason = f"after {limit:.0f} s, its time limit" if now > deadline else (watch and watch(now)) or ""
+        stop_reason = f"after {limit:.0f} s, its time limit" if now > deadline else watch(now) or ""
         if stop_reason:
             os.killpg(process.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(process.pid, 0)

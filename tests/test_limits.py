@@ -3,6 +3,7 @@ self-check's too, under the course configuration), the watchdog's decision on
 hand-built records with a fake clock, and the cgroups of a grader that died
 mid-run, which the next run removes."""
 
+import json
 import os
 import signal
 import subprocess
@@ -113,6 +114,20 @@ def test_watchdog_leaves_the_time_outside_fits_to_the_wall_limit():
     watchdog.observe([fit(2, 5.0)], now=9001.0)
     assert watchdog.observe([], now=9031.0) == \
         "because no epoch ended for 30 s (no reference calibrated on this machine)"
+
+
+def test_watchdog_reads_the_trainers_record_once_a_second_and_the_rest_at_the_end(tmp_path):
+    path = tmp_path / "training.jsonl"
+    watchdog = Watchdog(stall_seconds=30, record=str(path))
+    assert watchdog.poll(now=10.0) is None  # no record yet
+    path.write_text(json.dumps(fit(0, 1.0)) + "\n" + json.dumps(epoch(0, 0, 3.0)) + "\n")
+    assert watchdog.poll(now=10.5) is None and watchdog.open_fits == set()  # looked less than a second ago
+    assert watchdog.poll(now=11.0) is None and watchdog.open_fits == {0}
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(epoch(0, 1, 4.0)) + "\n")
+    watchdog.finish()
+    assert watchdog.epoch_seconds == [2.0, 1.0]
+    assert Watchdog(stall_seconds=30).poll(now=1e9) is None  # a run that trains nothing
 
 
 def test_record_tail_reads_whole_new_lines_only(tmp_path):
