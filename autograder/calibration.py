@@ -45,7 +45,7 @@ class Figures:
     """What grading the reference cost on one profile (a self-check trains nothing: 0 epochs)."""
 
     epochs: int
-    seconds_per_epoch: float  # None when nothing was trained
+    seconds_per_epoch: float  # None when nothing was trained (the stall limit then falls back)
     total_seconds: float
     peak_memory: int  # bytes: resident memory of the run's largest process (getrusage's children's maxrss)
     measured: str = ""  # when (UTC), for the instructor
@@ -58,7 +58,7 @@ class Figures:
             raise CalibrationError(f"{where}: expected an object with {', '.join(sorted(names))}")
         if isinstance(data["epochs"], bool) or not isinstance(data["epochs"], int) or data["epochs"] < 0:
             raise CalibrationError(f"{where}: epochs must be a whole number, not {data['epochs']!r}")
-        for name in ("total_seconds", "peak_memory") + (("seconds_per_epoch",) if data["epochs"] else ()):
+        for name in ("total_seconds", "peak_memory") + (("seconds_per_epoch",) if data["seconds_per_epoch"] else ()):
             value = data[name]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 raise CalibrationError(f"{where}: {name} must be a positive number, not {value!r}")

@@ -91,6 +91,12 @@ def test_limits_are_the_stated_multiples_never_below_the_floors(calibration):
     assert (check["wall_seconds"], check["memory"]) == (60, 2 * 2**30)
 
 
+def test_an_unknown_epoch_time_leaves_the_stall_limit_to_its_fallback(calibration):
+    calibration.write("mnist_conv", "quick", Figures(5, None, 18.0, 2**30))
+    assert calibration.derived("mnist_conv", "quick")["stall_seconds"] == 90
+    assert calibration.derived("mnist_conv", "quick")["wall_seconds"] == 90
+
+
 def test_uncalibrated_fallbacks_and_a_partial_configured_dict(calibration):
     calibration.uncalibrated_time_limit = {"quick": 300}
     assert calibration.derived("mnist_conv", "quick")["wall_seconds"] == 300
