@@ -241,7 +241,7 @@ class Watchdog:
 
     @property
     def seconds_per_epoch(self):
-        """The mean over the epochs trained (the first includes building the model), or None."""
+        """The mean over the epochs trained (the first includes tracing the model), or None."""
         return sum(self.epoch_seconds) / len(self.epoch_seconds) if self.epoch_seconds else None
 
 
