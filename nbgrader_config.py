@@ -53,9 +53,23 @@ c.MnistData.allow_download = False
 
 # Isolation of student code: 'bwrap' (bubblewrap) or 'none' (trusted code only).
 c.RunInIsolation.sandbox = "bwrap"
-c.RunInIsolation.time_limit = {"quick": 900, "full": 5400}  # seconds of wall time, by profile
-c.RunInIsolation.cpu_time_limit = {"quick": 1800, "full": 21600}  # CPU seconds, all threads, by profile
-c.RunInIsolation.memory_limit = 6 * 2**30  # bytes of host memory (cgroup)
+# Limits fit the work: `python -m autograder calibrate ASSIGNMENT --profile quick|full` grades the
+# reference on this machine and keeps its figures (c.Calibration.path); limits are multiples of them.
+c.Calibration.path = ".autograder/calibration.json"  # relative to the course root
+c.Calibration.wall_multiple = 8.0  # wall time: 8 x the reference's grading seconds (quick ~17 s -> 136 s): room for 20 epochs of a model twice as slow ...
+c.Calibration.wall_floor = 60  # ... but at least 60 s
+c.Calibration.memory_multiple = 4.0  # memory: 4 x the reference's largest process (runner and trainer together) ...
+c.Calibration.memory_floor = 2 * 2**30  # ... but at least 2 GiB
+c.Calibration.stall_multiple = 10.0  # stopped when, in a fit, no epoch ends for 10 x the reference's epoch ...
+c.Calibration.stall_floor = 30  # ... but at least 30 s (an endless loop in a callback)
+# Not calibrated (assignment or profile): these.
+c.Calibration.uncalibrated_time_limit = {"check": 120, "quick": 600, "full": 3600}  # seconds of wall time
+c.Calibration.uncalibrated_memory_limit = 6 * 2**30  # bytes of host memory (cgroup)
+c.Calibration.uncalibrated_stall_limit = {"quick": 90, "full": 900}  # seconds without an epoch ending
+# An explicit limit wins over the derived one ('check': the student's self-check):
+# c.RunInIsolation.time_limit = {"quick": 120, "full": 900, "check": 60}  # seconds of wall time, by profile
+# c.RunInIsolation.cpu_time_limit = {"quick": 600, "full": 3600}  # CPU seconds per process (default: wall x cores)
+# c.RunInIsolation.memory_limit = 6 * 2**30  # bytes of host memory (cgroup); 0: derived
 c.RunInIsolation.process_limit = 512  # processes and threads at once (cgroup)
 c.RunInIsolation.file_size_limit = 512 * 2**20  # bytes, per file written
 c.RunInIsolation.output_limit = 1_000_000  # characters of printed output kept as evidence

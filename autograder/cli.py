@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from .apps import check, doctor, export, grade, grade_all, report, scores, serve
+from .apps import calibrate, check, doctor, export, grade, grade_all, report, scores, serve
 from .datasets.base import DataError
 from .run_in_isolation import GraderError
 from .sandbox import SandboxUnavailable
@@ -17,7 +17,7 @@ from .settings import load_config
 from .spec import UnknownAssignment
 
 COMMANDS = {"grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve,
-            "export": export, "doctor": doctor}
+            "export": export, "doctor": doctor, "calibrate": calibrate}
 GRADER_ERRORS = (DataError, GraderError, SandboxUnavailable, UnknownAssignment, FileNotFoundError)
 
 

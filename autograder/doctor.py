@@ -70,7 +70,8 @@ def isolation(config):
 def limiter(config, name):
     """A RunLimiter with the limits of a grading on the configured profile."""
     runs = isolation(config)
-    return RunLimiter(runs._limits(Grader(config=config).profile), f"autograder-{os.getpid()}-doctor-{name}")
+    limits = runs.limits_for("doctor", Grader(config=config).profile)  # no such assignment: the uncalibrated limits
+    return RunLimiter(limits, f"autograder-{os.getpid()}-doctor-{name}")
 
 
 def sandbox(config):
