@@ -55,16 +55,16 @@ def test_uncalibrated_runs_get_the_documented_fallbacks(tmp_path):
 def test_the_self_check_gets_its_own_limit_under_the_course_configuration(tmp_path):
     runner = RunInIsolation(config=course_config(tmp_path))
     assert runner.limits_for("mnist_conv", "check").wall_seconds == 120
-    Calibration(config=runner.config).write("mnist_conv", "check", Figures(0, None, 8.0, 2**29))
-    assert runner.limits_for("mnist_conv", "check").wall_seconds == 60  # the floor; 5 x 8 s is less
+    Calibration(config=runner.config).write("mnist_conv", "check", Figures(0, None, 6.0, 2**29))
+    assert runner.limits_for("mnist_conv", "check").wall_seconds == 60  # the floor; 8 x 6 s is less
 
 
 def test_calibrated_limits_derive_from_the_reference(tmp_path):
     config = course_config(tmp_path)
     Calibration(config=config).write("mnist_conv", "quick", QUICK)
     limits = RunInIsolation(config=config).limits_for("mnist_conv", "quick")
-    assert limits == Limits(memory=4 * 2**30, processes=512, cpu_seconds=90 * os.cpu_count(), file_size=512 * 2**20,
-                            wall_seconds=90, stall_seconds=30, reference_epoch_seconds=2.0)
+    assert limits == Limits(memory=4 * 2**30, processes=512, cpu_seconds=144 * os.cpu_count(), file_size=512 * 2**20,
+                            wall_seconds=144, stall_seconds=30, reference_epoch_seconds=2.0)
     # Another assignment, another profile: not calibrated.
     assert RunInIsolation(config=config).limits_for("conv_basics", "quick").wall_seconds == 600
     assert RunInIsolation(config=config).limits_for("mnist_conv", "full").wall_seconds == 3600
