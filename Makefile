@@ -37,16 +37,24 @@ demo test: export AUTOGRADER_PROFILE ?= quick
 test: install
 	$(PYTHON) -m pytest
 
-install: $(VENV)/.installed $(VENV)/bin/configurable-http-proxy system-packages
+# Where an NVIDIA driver is (nvidia-smi runs, or the kernel module answers), TensorFlow comes with
+# its CUDA libraries (the `gpu` extra): plain `tensorflow` on Linux brings none and would silently
+# train on the CPU. Elsewhere the CPU build. A venv made before the driver came is completed once.
+comma      := ,
+HAS_NVIDIA := $(shell { nvidia-smi -L || test -e /proc/driver/nvidia/version; } >/dev/null 2>&1 && echo yes)
+EXTRAS     := test$(if $(HAS_NVIDIA),$(comma)gpu)
+INSTALLED  := $(VENV)/.installed$(if $(HAS_NVIDIA),-gpu)
 
-$(VENV)/.installed: pyproject.toml
+install: $(INSTALLED) $(VENV)/bin/configurable-http-proxy system-packages
+
+$(INSTALLED): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e '.[test]'
+	$(PYTHON) -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 # JupyterHub's proxy (the grading service's tests start a hub): an npm package, kept in the venv.
-$(VENV)/bin/configurable-http-proxy: | $(VENV)/.installed
+$(VENV)/bin/configurable-http-proxy: | $(INSTALLED)
 	npm install --prefix $(VENV)/node --no-audit --no-fund --loglevel=error configurable-http-proxy
 	ln -sf ../node/node_modules/.bin/configurable-http-proxy $@
 

@@ -53,15 +53,30 @@ c.MnistData.allow_download = False
 
 # Isolation of student code: 'bwrap' (bubblewrap) or 'none' (trusted code only).
 c.RunInIsolation.sandbox = "bwrap"
-c.RunInIsolation.time_limit = {"quick": 900, "full": 5400}  # seconds of wall time, by profile
-c.RunInIsolation.cpu_time_limit = {"quick": 1800, "full": 21600}  # CPU seconds, all threads, by profile
-c.RunInIsolation.memory_limit = 6 * 2**30  # bytes of host memory (cgroup)
+# Limits fit the work: `python -m autograder calibrate ASSIGNMENT --profile quick|full` grades the
+# reference on this machine and keeps its figures (c.Calibration.path); limits are multiples of them.
+c.Calibration.path = ".autograder/calibration.json"  # relative to the course root
+c.Calibration.wall_multiple = 8.0  # wall time: 8 x the reference's grading seconds (quick ~17 s -> 136 s): room for 20 epochs of a model twice as slow ...
+c.Calibration.wall_floor = 60  # ... but at least 60 s
+c.Calibration.memory_multiple = 4.0  # memory: 4 x the reference's largest process (runner and trainer together) ...
+c.Calibration.memory_floor = 2 * 2**30  # ... but at least 2 GiB
+c.Calibration.stall_multiple = 10.0  # stopped when, in a fit, no epoch ends for 10 x the reference's epoch ...
+c.Calibration.stall_floor = 30  # ... but at least 30 s (an endless loop in a callback)
+# Not calibrated (assignment or profile): these.
+c.Calibration.uncalibrated_time_limit = {"check": 120, "quick": 600, "full": 3600}  # seconds of wall time
+c.Calibration.uncalibrated_memory_limit = 6 * 2**30  # bytes of host memory (cgroup)
+c.Calibration.uncalibrated_stall_limit = {"quick": 90, "full": 900}  # seconds without an epoch ending
+# An explicit limit wins over the derived one ('check': the student's self-check):
+# c.RunInIsolation.time_limit = {"quick": 120, "full": 900, "check": 60}  # seconds of wall time, by profile
+# c.RunInIsolation.cpu_time_limit = {"quick": 600, "full": 3600}  # CPU seconds per process (default: wall x cores)
+# c.RunInIsolation.memory_limit = 6 * 2**30  # bytes of host memory (cgroup); 0: derived
 c.RunInIsolation.process_limit = 512  # processes and threads at once (cgroup)
 c.RunInIsolation.file_size_limit = 512 * 2**20  # bytes, per file written
 c.RunInIsolation.output_limit = 1_000_000  # characters of printed output kept as evidence
 c.RunInIsolation.seed = 0  # student code's seed and the trainer's weights: re-grading is repeatable
 c.RunInIsolation.transfer_limit = 2 * 2**30  # bytes of arrays one fit may hand to the grader's trainer
 c.RunInIsolation.max_epochs = 200  # epochs the trainer trains in one run, all fit calls together
+c.RunInIsolation.gpu_memory_limit = 0  # bytes of GPU memory one run's trainer may take (0: no limit); see README
 c.RunInIsolation.sandbox_user = 65534  # uid student code runs as (needs a root grader); owns nothing on the host
 c.RunInIsolation.sandbox_group = 65534  # its gid
 
@@ -87,3 +102,10 @@ c.GradingService.scheduler = ""  # a Dask scheduler, e.g. "tcp://dask-scheduler:
 c.GradingService.workers = 0  # local cluster: gradings at once (0: one per GPU slot, else per two CPU cores)
 c.SubmissionQueue.path = ".autograder/service/queue.sqlite"  # relative to the course root; keep it
 c.StatusServer.refresh = 10  # seconds between two reloads of the students' status page
+
+# --- grades for the LMS (python -m autograder export ASSIGNMENT --format canvas|moodle|csv) ---
+c.GradeExporter.missing_grade = "0"  # a student with no submission ('' for no grade)
+c.GradeExporter.canvas_id_column = "SIS Login ID"  # the Canvas column holding the nbgrader student id
+c.GradeExporter.canvas_assignment_ids = {}  # e.g. {"mnist_conv": 12345}, from the Canvas assignment's URL
+c.GradeExporter.section = ""  # what Canvas's Section column holds (ignored on import)
+c.GradeExporter.moodle_id_field = "username"  # 'username', 'idnumber' (both: the nbgrader id) or 'email'

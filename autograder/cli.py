@@ -22,7 +22,7 @@ import os
 import sys
 import tempfile
 
-from .apps import check, grade, grade_all, report, scores, serve
+from .apps import calibrate, check, doctor, export, grade, grade_all, report, scores, serve
 from .apps.grade_all import NoSubmission
 from .datasets.base import DataError
 from .load_notebook import NotANotebook
@@ -32,7 +32,8 @@ from .settings import help_all, load_config
 from .spec import UnknownAssignment
 from .third_party_log import LOGS_FOLDER, terminal, third_party_log
 
-COMMANDS = {"grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve}
+COMMANDS = {"grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve,
+            "export": export, "doctor": doctor, "calibrate": calibrate}
 GRADER_ERRORS = (DataError, GraderError, SandboxUnavailable, UnknownAssignment, NoSubmission, NotANotebook,
                  FileNotFoundError)
 

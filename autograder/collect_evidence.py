@@ -125,7 +125,7 @@ class Evidence:
         if self.run.killed_reason:  # the trainer shares the run's limits: its end then follows from them
             return f": your code was stopped because it {self.run.killed_reason}"
         if self.run.timed_out:
-            return f": grading stopped your code after {self.run.limit_s:.0f} s, its time limit"
+            return f": grading stopped your code {self.run.stop_reason}"
         if self.run.grader_failure:
             return f": {self.run.grader_failure}"
         if crash := self.training_crash():

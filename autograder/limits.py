@@ -7,28 +7,46 @@ cgroup can be made, the run falls back to rlimits for memory (RLIMIT_DATA) and
 processes (RLIMIT_NPROC, which binds only non-root users) and says so in the
 log.
 
+Two limits are kept by the grader's own process, watching the run: its wall
+time, and the `Watchdog`, which stops a run in which, during a fit, no epoch
+has ended for too long (a student callback that never returns blocks the
+trainer, which waits for its answer). What each limit is for a given
+assignment and profile: `RunInIsolation.limits_for`.
+
 Example:
 
     >>> from autograder.limits import Limits, RunLimiter
     >>> limiter = RunLimiter(Limits(memory=4 * 2**30, processes=256, cpu_seconds=600, file_size=2**29), "job-1")
     >>> # subprocess.Popen(..., preexec_fn=limiter.enter); then limiter.verdict(exit_code, cpu_seconds)
+    >>> watchdog = Watchdog(stall_seconds=30, reference_epoch_seconds=2.0)
+    >>> watchdog.observe([{"record": "fit", "fit": 0, "seconds": 1.0}], now=100.0) is None
+    True
+    >>> watchdog.observe([], now=131.0)
+    'because no epoch ended for 30 s (the reference takes 2.0 s per epoch)'
 """
 
+import json
 import os
 import resource
 import signal
 import time
 from dataclasses import dataclass
 
+from .protocol import Record
+
 CGROUP_ROOT = "/sys/fs/cgroup"
+WATCH_INTERVAL = 1.0  # seconds between two looks at the trainer's record
 
 
 @dataclass(frozen=True)
 class Limits:
     memory: int  # bytes
     processes: int  # processes and threads
-    cpu_seconds: int
+    cpu_seconds: int  # each process of the run (an rlimit)
     file_size: int  # bytes, per file
+    wall_seconds: float = None  # the whole run
+    stall_seconds: float = None  # during a fit, without an epoch ending
+    reference_epoch_seconds: float = None  # the calibrated reference's, which stall_seconds derives from
 
 
 def own_cgroup(controller):
@@ -169,3 +187,86 @@ def remove_dir(folder):
             return
         except OSError:
             time.sleep(0.1)
+
+
+class Watchdog:
+    """Decides, from the trainer's records as they come, when a run has stalled:
+    a fit is under way and no epoch has ended (nor the fit) for `stall_seconds`.
+    Outside fits (before the first, between two, after the last) only the wall
+    limit binds. Also keeps the trainer's seconds per epoch. `record`: the
+    trainer's record file, which `poll` reads (it is the grader's own: no
+    student code writes it); None when the run trains nothing."""
+
+    def __init__(self, stall_seconds, reference_epoch_seconds=None, record=None):
+        self.stall_seconds, self.reference_epoch_seconds = stall_seconds, reference_epoch_seconds
+        self.open_fits, self.progress_at, self.epoch_seconds = set(), None, []
+        self._last_end = None  # the trainer's clock at the fit's start or its last epoch's end
+        self._tail, self._looked = RecordTail(record) if record else None, float("-inf")
+
+    def poll(self, now):
+        """`observe` on what the record gained since the last look, at most once a WATCH_INTERVAL."""
+        if self._tail is None or now - self._looked < WATCH_INTERVAL:
+            return None
+        self._looked = now
+        return self.observe(self._tail.new_records(), now)
+
+    def finish(self):
+        """Reads the rest of the record once the run is over (the last epochs' seconds)."""
+        if self._tail is not None:
+            self.observe(self._tail.new_records(), time.monotonic())
+
+    def observe(self, records, now):
+        """Takes the records written since the last call; `now` is the grader's clock. Returns why the run
+        must be stopped (the end of 'grading stopped your code ...'), or None."""
+        for record in records:
+            kind, fit, seconds = record.get("record"), record.get("fit"), record.get("seconds")
+            self.progress_at = now
+            if kind == Record.FIT:
+                self.open_fits.add(fit)
+                self._last_end = seconds
+            elif kind == Record.EPOCH:
+                if isinstance(seconds, (int, float)) and isinstance(self._last_end, (int, float)):
+                    self.epoch_seconds.append(seconds - self._last_end)
+                self._last_end = seconds
+            elif kind in (Record.FIT_END, Record.REFUSED):
+                self.open_fits.discard(fit)
+        if self.open_fits and now - self.progress_at >= self.stall_seconds:
+            return f"because {self.reason()}"
+        return None
+
+    def reason(self):
+        reference = f"the reference takes {self.reference_epoch_seconds:.1f} s per epoch" \
+            if self.reference_epoch_seconds else "no reference calibrated on this machine"
+        return f"no epoch ended for {self.stall_seconds:.0f} s ({reference})"
+
+    @property
+    def seconds_per_epoch(self):
+        """The mean over the epochs trained (the first includes tracing the model), or None."""
+        return sum(self.epoch_seconds) / len(self.epoch_seconds) if self.epoch_seconds else None
+
+
+class RecordTail:
+    """Reads the lines a JSON-lines file gained since the last read (a line still
+    being written waits for the next); missing file: nothing yet."""
+
+    def __init__(self, path):
+        self.path, self._offset, self._partial = path, 0, b""
+
+    def new_records(self):
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(self._offset)
+                chunk = handle.read()
+        except FileNotFoundError:
+            return []
+        self._offset += len(chunk)
+        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        return [record for line in lines if (record := parsed(line)) is not None]
+
+
+def parsed(line):
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None

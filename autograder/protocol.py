@@ -118,6 +118,8 @@ class TrainerJob:
     seed: int = field(default=0, metadata={"help": "seed of the weights' initialisation and the shuffling"})
     transfer_limit: int = field(default=2 * 2**30, metadata={"help": "bytes of arrays one `fit` may send"})
     max_epochs: int = field(default=1000, metadata={"help": "epochs trained in all, past which fit is refused"})
+    gpu_memory_limit: int = field(default=0, metadata={
+        "help": "bytes of GPU memory the trainer may take (0: no limit), so that gradings share a card"})
 
     def to_json(self):
         return asdict(self)

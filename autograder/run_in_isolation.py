@@ -6,10 +6,12 @@ pipeline filled (the data the notebook reads, the inputs of the grader's
 calls) and a private output folder; it leaves an event log and the calls'
 results there. For assignments that train, the trainer (`trainer_process`)
 runs beside it, outside the sandbox, and keeps its own record and the trained
-models in its own folder. Limits: wall time (by profile), CPU time, memory and
-processes (both processes together), size of files written, size of recorded
-output. Whatever happens inside, this stage returns a `RunOutcome`; it raises
-only when the grader itself cannot start the run.
+models in its own folder. Limits (`limits_for`: configured, else derived from
+the calibration, see `calibration`): wall time, CPU time, memory and processes
+(both processes together), time without an epoch ending during a fit, size of
+files written, size of recorded output. Whatever happens inside, this stage
+returns a `RunOutcome`; it raises only when the grader itself cannot start the
+run.
 
 Example:
 
@@ -34,7 +36,8 @@ from traitlets import Dict, Enum, Integer
 from traitlets.config import LoggingConfigurable
 
 from . import protocol
-from .limits import Limits, RunLimiter
+from .calibration import Calibration
+from .limits import Limits, RunLimiter, Watchdog
 from .progress import RunProgress
 from .sandbox import Bubblewrap, Unsandboxed
 from .trainer_process import TrainerProcess
@@ -52,13 +55,14 @@ class GraderError(Exception):
 class RunOutcome:
     out_dir: str
     exit_code: int
-    timed_out: bool
-    limit_s: float
+    timed_out: bool  # the grader stopped it: wall-time limit, or the watchdog
+    stop_reason: str  # then why, as the end of 'grading stopped your code ...'
     log_tail: str
     sandbox: str
     killed_reason: str = None
     trainer_dir: str = None  # the trainer's folder (record, models), when the assignment trains
     grader_failure: str = ""  # why the grader's own side failed ('' when it did not)
+    seconds_per_epoch: float = None  # the trainer's mean, when it trained
 
 
 class RunInIsolation(LoggingConfigurable):
@@ -71,18 +75,22 @@ class RunInIsolation(LoggingConfigurable):
     ).tag(config=True)
 
     time_limit = Dict(
-        {"quick": 900, "full": 5400, "check": 300},
-        help="Wall-clock seconds a run may take, by profile ('check': a student's fast self-check); longer runs "
-        "are stopped and graded as timed out.",
+        {},
+        help="Wall-clock seconds a run may take, by profile ('quick', 'full', 'check': a student's fast "
+        "self-check); longer runs are stopped and graded as timed out. A profile not named here gets the limit "
+        "derived from the calibration (c.Calibration.wall_multiple).",
     ).tag(config=True)
 
     cpu_time_limit = Dict(
-        {"quick": 1800, "full": 21600},
-        help="CPU seconds a run may use (all its threads together), by profile.",
+        {},
+        help="CPU seconds each process of a run may use (all its threads together), by profile; a profile not "
+        "named here gets its wall-time limit times the CPU cores, which never binds before the wall-time limit "
+        "(set it to bound a run's work whatever the machine's load).",
     ).tag(config=True)
 
     memory_limit = Integer(
-        6 * 2**30, help="Bytes of memory a run may use (host memory; GPU memory is not counted)."
+        0, help="Bytes of memory a run may use (host memory; GPU memory is not counted); 0: derived from the "
+        "calibration (c.Calibration.memory_multiple)."
     ).tag(config=True)
 
     process_limit = Integer(
@@ -119,6 +127,11 @@ class RunInIsolation(LoggingConfigurable):
         "refused with a message."
     ).tag(config=True)
 
+    gpu_memory_limit = Integer(
+        0, help="Bytes of GPU memory the grader's trainer may take in one run (0: no limit). Set it to the card's "
+        "memory divided by the gradings run at once, so that one cannot starve the others; student code gets no GPU."
+    ).tag(config=True)
+
     def run(self, submission, spec, profile, workdir, data_env, trusted=None, dry_run=False):
         """Runs `submission` with `workdir/job` as its job folder; `data_env` maps
         environment variables to files in that folder; the trainer gets `trusted`
@@ -128,8 +141,8 @@ class RunInIsolation(LoggingConfigurable):
         sandbox = Bubblewrap(self.sandbox_user, self.sandbox_group, self.log) if self.sandbox == "bwrap" \
             else Unsandboxed()
         command, env = self._command(job_dir, out_dir, data_env, sandbox)
-        limit = by_profile(self.time_limit, profile)
-        limiter = RunLimiter(self._limits(profile), f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
+        limits = self.limits_for(spec.assignment, profile)
+        limiter = RunLimiter(limits, f"autograder-{os.getpid()}-{os.path.basename(workdir)}")
         if not limiter.uses_cgroups:
             self.log.warning("No cgroup could be made: memory and process limits fall back to rlimits")
         trainer = None
@@ -148,21 +161,34 @@ class RunInIsolation(LoggingConfigurable):
             raise GraderError(f"cannot start the grading run ({error})")
         if trainer:
             trainer.release_runner_fds()
-        return self._wait(process, trainer, limiter, sandbox, limit, out_dir, submission)
+        return self._wait(process, trainer, limiter, sandbox, out_dir, submission)
 
-    def _wait(self, process, trainer, limiter, sandbox, limit, out_dir, submission):
+    def limits_for(self, assignment, profile):
+        """All the limits of a run of `assignment` on `profile` ('check': the self-check), as `Limits`:
+        a limit configured here wins; otherwise it derives from the calibration (or its fallbacks)."""
+        derived = Calibration(parent=self).derived(assignment, profile)
+        wall = self.time_limit.get(profile, derived["wall_seconds"])
+        return Limits(memory=self.memory_limit or derived["memory"], processes=self.process_limit,
+                      cpu_seconds=self.cpu_time_limit.get(profile, wall * (os.cpu_count() or 1)),
+                      file_size=self.file_size_limit, wall_seconds=wall, stall_seconds=derived["stall_seconds"],
+                      reference_epoch_seconds=derived["reference_epoch_seconds"])
+
+    def _wait(self, process, trainer, limiter, sandbox, out_dir, submission):
         tail = TailReader(process.stdout)
         progress = RunProgress(os.path.join(out_dir, protocol.EVENTS_FILE), os.path.basename(submission.name))
         progress.start()
         try:
-            timed_out, exit_code, cpu = wait_or_kill(process, limit)
+            watchdog = Watchdog(limiter.limits.stall_seconds, limiter.limits.reference_epoch_seconds,
+                                os.path.join(trainer.folder, protocol.TRAINING_FILE) if trainer else None)
+            stop_reason, exit_code, cpu = wait_or_kill(process, limiter.limits.wall_seconds, watchdog.poll)
+            watchdog.finish()
             tail.join()
             failure = trainer.close() if trainer else ""
             # The trainer shares the run's limits: one it hit (its CPU time) is the run's too.
             killed = limiter.verdict(exit_code, cpu) or (
                 limiter.verdict(trainer.exit_code, trainer.cpu_seconds) if trainer and not trainer.killed else None)
-            return RunOutcome(out_dir, exit_code, timed_out, limit, tail.text(), self.sandbox, killed,
-                              trainer.folder if trainer else None, failure)
+            return RunOutcome(out_dir, exit_code, bool(stop_reason), stop_reason, tail.text(), self.sandbox, killed,
+                              trainer.folder if trainer else None, failure, watchdog.seconds_per_epoch)
         finally:
             progress.stop()
             if trainer:
@@ -171,11 +197,8 @@ class RunInIsolation(LoggingConfigurable):
             sandbox.release(out_dir)
 
     def _trainer_job(self):
-        return protocol.TrainerJob(seed=self.seed, transfer_limit=self.transfer_limit, max_epochs=self.max_epochs)
-
-    def _limits(self, profile):
-        return Limits(self.memory_limit, self.process_limit, by_profile(self.cpu_time_limit, profile),
-                      self.file_size_limit)
+        return protocol.TrainerJob(seed=self.seed, transfer_limit=self.transfer_limit, max_epochs=self.max_epochs,
+                                   gpu_memory_limit=self.gpu_memory_limit)
 
     def _prepare(self, submission, spec, workdir, dry_run):
         job_dir, out_dir = os.path.join(workdir, "job"), os.path.join(workdir, "out")
@@ -208,30 +231,28 @@ class RunInIsolation(LoggingConfigurable):
                    os.path.join(inside_job, protocol.JOB_FILE), inside_out]
         return sandbox.wrap(job_dir, out_dir, command), env
 
-def by_profile(values, profile):
-    return values.get(profile, max(values.values()))
+def wait_or_kill(process, limit, watch):
+    """Waits until the run ends, killing its process group after `limit` seconds or
+    when `watch(now)` says why (the trainer is stopped with the run, see `TrainerProcess.close`).
 
-
-def wait_or_kill(process, limit):
-    """Waits up to `limit` seconds, then kills the run's process group.
-
-    Returns (timed out, exit code, CPU seconds of the run and all it reaped):
-    os.wait4 reports the CPU of this run alone, even with other gradings
-    running in this process.
+    Returns (why it was stopped, as the end of 'grading stopped your code ...', or '';
+    exit code; CPU seconds of the run and all it reaped): os.wait4 reports the CPU
+    of this run alone, even with other gradings running in this process.
     """
-    deadline, timed_out = time.monotonic() + limit, False
+    deadline, stop_reason = time.monotonic() + limit, ""
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        stop_reason = f"after {limit:.0f} s, its time limit" if now > deadline else watch(now) or ""
+        if stop_reason:
             os.killpg(process.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(process.pid, 0)
-            timed_out = True
             break
         time.sleep(0.1)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return timed_out, process.returncode, usage.ru_utime + usage.ru_stime
+    return stop_reason, process.returncode, usage.ru_utime + usage.ru_stime
 
 
 class TailReader(threading.Thread):

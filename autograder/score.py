@@ -8,7 +8,7 @@
 
 `to_record()` adds "details", kept with saved results for feedback and reports:
 {"assignment", "profile", "grading_seconds", "expects": {check: what it checks},
-"training": {"accuracy": [per epoch], "stopped_by_callback"} when there was
+"training": {"accuracy": [per epoch], "stopped_by_callback", "seconds_per_epoch"} when there was
 training, "crash": why training broke off, when it did, "figures": [{"title", "outputs": [{"mime", "data"}]}]}.
 
 Example:
@@ -112,7 +112,8 @@ def details(spec, evidence):
              "figures": [shown for figure in spec.figures if (shown := figure.render(evidence))]}
     if evidence.epochs:
         found["training"] = {"accuracy": [epoch.accuracy for epoch in evidence.epochs],
-                             "stopped_by_callback": evidence.stopped_by_callback}
+                             "stopped_by_callback": evidence.stopped_by_callback,
+                             "seconds_per_epoch": evidence.run.seconds_per_epoch}  # `calibrate` keeps it
     if crash := evidence.training_crash():
         found["crash"] = crash[0].upper() + crash[1:]
     return found

@@ -33,6 +33,8 @@ CONFIGURABLES = [
     "datasets.fashion_mnist.FashionMnistData",
     "grade_all.ClassGrader",
     "report.ReportWriter",
+    "export.GradeExporter",
+    "calibration.Calibration",
     "nbgrader_plugin.GradeWithAutograder",
     "grading_policy.GradingPolicy",
     "grading_service.GradingService",

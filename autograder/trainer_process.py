@@ -28,6 +28,13 @@ LOG_FILE = "trainer.log"
 LOG_TAIL_BYTES = 4000
 
 
+def trainer_environment():
+    """The trainer's environment (`doctor` probes the GPU in the same)."""
+    return {**os.environ, "PYTHONPATH": PACKAGE_PARENT, "TF_CPP_MIN_LOG_LEVEL": "2",
+            # Several gradings share one GPU: take memory as needed, not all of it up front.
+            "TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+
+
 class TrainerProcess:
     """The trainer's process and the runner's ends of the pipes to it."""
 
@@ -39,9 +46,7 @@ class TrainerProcess:
         np.savez(os.path.join(folder, protocol.TRUSTED_DATA_FILE),
                  **{key: trusted[key] for key in ("x", "y") if key in trusted})
         to_trainer, from_trainer = os.pipe(), os.pipe()
-        env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT, "TF_CPP_MIN_LOG_LEVEL": "2",
-               # Several gradings share one GPU: take memory as needed, not all of it up front.
-               "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+        env = trainer_environment()
         with open(os.path.join(folder, LOG_FILE), "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "autograder.trainer", folder], stdin=to_trainer[0], stdout=from_trainer[1],

@@ -4,17 +4,21 @@ tests/adversarial/, with the expected outcome per check in expected.json
 
 Each must get the right score and a clear message without crashing, hanging or
 corrupting the grader; after all of them, a good submission grades normally.
-Runs use a tighter configuration (90 s, 3 GiB) so that the infinite loop and
-the bombs cost little time.
+Runs use a tighter configuration so that the infinite loops and the bombs cost
+little time: limits derived from a calibration of the reference on quick
+(18 s, 2 s per epoch: 90 s of wall time, 30 s without an epoch ending), and an
+explicit 3 GiB of memory. A case's "max_seconds" bounds its whole grading.
 """
 
 import json
 import os
 import socket
 import threading
+import time
 
 import pytest
 
+from autograder.calibration import Calibration, Figures
 from conftest import CORPUS, SOLUTION, failed_checks, run_autograder
 EXPECTED = json.load(open(os.path.join(CORPUS, "expected.json"), encoding="utf-8"))
 LOOPBACK_PORT = 47123  # a host service the sandbox must not reach (open_network_connection)
@@ -22,9 +26,13 @@ LOOPBACK_PORT = 47123  # a host service the sandbox must not reach (open_network
 
 @pytest.fixture(scope="module")
 def tight_config(tmp_path_factory):
-    path = tmp_path_factory.mktemp("config") / "nbgrader_config.py"
+    folder = tmp_path_factory.mktemp("config")
+    calibration = str(folder / "calibration.json")
+    Calibration(path=calibration).write("mnist_conv", "quick", Figures(5, 2.0, 18.0, 2**30))
+    path = folder / "nbgrader_config.py"
     path.write_text("c = get_config()\n"
-                    "c.RunInIsolation.time_limit = {'quick': 90, 'full': 90}\n"
+                    f"c.Calibration.path = {calibration!r}\n"
+                    "c.Calibration.wall_multiple = 5.0\n"  # tighter than the course's 8: the corpus is long
                     "c.RunInIsolation.memory_limit = 3 * 2**30\n")
     return str(path)
 
@@ -47,7 +55,9 @@ def grade(notebook, config):
 @pytest.mark.parametrize("case", sorted(EXPECTED))
 def test_hostile_submission_gets_the_expected_outcome(case, tight_config):
     expected = EXPECTED[case]
+    started = time.monotonic()
     result = grade(os.path.join(CORPUS, f"{case}.ipynb"), tight_config)
+    assert time.monotonic() - started < expected.get("max_seconds", float("inf"))
     failed = failed_checks(result)
     summary = json.dumps(result["checks"], indent=1)
     if "status" in expected:

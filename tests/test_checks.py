@@ -29,7 +29,7 @@ def evidence(curve=CURVE, stop=None, printed=None, trials=None, data=None, layer
     `stop` (default: the last), the message printed in epochs `printed` (default: there)."""
     stop = len(curve) - 1 if stop is None else stop
     printed = [stop] if printed is None else printed
-    outcome = RunOutcome("", 0, False, 90.0, "", "bwrap", **run)
+    outcome = RunOutcome("", 0, False, "", "", "bwrap", **run)
     found = Evidence("", outcome, started=True, finished=True)
     found.fits = [FitRecord(0, {"shape": [3000, 28, 28, 1], "max": 1.0}, HONEST_DATA if data is None else data, 32)]
     found.fits[0].finished = True

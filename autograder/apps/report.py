@@ -1,8 +1,11 @@
 """`python -m autograder report ASSIGNMENT`: a CSV and an HTML page for the instructor.
 
-Score distribution, pass rate per check, epochs to reach the target, grading
-time per submission and the submissions that failed to grade (with why), with
-plots. Written under `.autograder/reports/ASSIGNMENT/` (c.ReportWriter.reports_folder).
+A row per student: a link to the feedback page, pass or fail per check, the
+score, submission time, lateness and nbgrader's late penalty, and why a
+submission crashed, timed out or could not be graded; plots of the score
+distribution, pass rate per check, epochs to reach the target and grading
+time. Results graded on the `quick` profile are flagged. Written under
+`.autograder/reports/ASSIGNMENT/` (c.ReportWriter.reports_folder).
 
 Exit status: 0 when the report is written; 2 when it cannot be (a
 configuration file that is not there).
