@@ -76,14 +76,14 @@ class Grader(LoggingConfigurable):
             raise SubmissionError(mismatch)
         if not spec.self_checks:
             raise UnknownAssignment(f"{spec.assignment} has no self-checks")
-        if spec.uses_keras:  # seconds of a student's wait: import Keras, to inspect the model, while the run runs
-            threading.Thread(target=import_keras, daemon=True).start()
         evidence = self._evidence(submission, spec, spec.profile(profile or self.profile), dry_run=True)
         return self_check_results(spec, evidence)
 
     def _evidence(self, submission, spec, profile, dry_run=False):
         with tempfile.TemporaryDirectory(prefix="autograder-") as workdir:
             trusted, data_env = self._prepare_job(spec, profile, os.path.join(workdir, "job"))
+            if dry_run and spec.uses_keras:  # a student waits: import Keras (to inspect the model) as the run runs
+                threading.Thread(target=import_keras, daemon=True).start()
             if not dry_run:  # a self-check says nothing of how grading is done
                 self.log.info("Grading %s (%s profile, %s)", submission.name, profile.name, profile.description)
             run = RunInIsolation(parent=self).run(submission, spec, "check" if dry_run else profile.name, workdir,
