@@ -85,6 +85,17 @@ def test_grade_all_with_nothing_new_exits_0_and_a_student_without_submission_exi
     assert not (course / ".autograder" / "results").exists()  # nothing graded, nothing lost
 
 
+def test_grade_all_exits_1_listing_a_submission_a_worker_could_not_grade(tmp_path):
+    course = copy_course(tmp_path / "course")
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"c.MnistData.path = {str(tmp_path / 'absent.npz')!r}\n")  # the workers find no data
+    submit(course, "alice", SOLUTION)
+    done = run_autograder("grade-all", "mnist_conv", "--workers", "1", cwd=course)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "alice" in done.stdout and "not graded: No MNIST file" in done.stdout, done.stdout
+    assert not (course / ".autograder" / "results").exists()  # nothing kept: the next run grades alice again
+
+
 def test_scores_of_an_assignment_not_in_the_gradebook_exits_2(tmp_path):
     course = copy_course(tmp_path / "course")
     done = run_autograder("scores", "mnist_conv", cwd=course)

@@ -7,9 +7,10 @@ only; --force grades again even what is up to date (one student's with
 --student, everyone's without).
 
 Exit status: 0 when every submission is graded and recorded (0 points
-included); 1 when a submission could not be graded (it is listed, and retried
-by the next run); 2 when the grader cannot run: an unknown assignment (the
-known ones are listed), a student with no submission, no data, no sandbox.
+included); 1 when a submission could not be graded (it is listed with why,
+e.g. no data or no sandbox on the worker, and retried by the next run); 2 when
+grade-all cannot start: an unknown assignment (the known ones are listed), a
+student with no submission, a configuration file that is not there.
 """
 
 import os
