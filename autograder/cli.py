@@ -78,7 +78,9 @@ def main(argv=None):
         return run(app, args, config)
     # The course's folder, as nbgrader has it: c.CourseDirectory.root, else the current folder.
     root = config.CourseDirectory.get("root") or os.getcwd()
-    folder = tempfile.gettempdir() if where == "temporary" else os.path.join(root, LOGS_FOLDER)
+    folder = os.path.join(root, LOGS_FOLDER)
+    if where == "temporary" or not writable(folder):  # a read-only course folder still grades
+        folder = tempfile.gettempdir()
     with third_party_log(folder, args.command) as log:
         status = run(app, args, config)
         sys.stderr.flush()
@@ -95,3 +97,11 @@ def run(app, args, config):
     except GRADER_ERRORS as error:
         print(f"autograder: {error}", file=terminal())
         return 2
+
+
+def writable(folder):
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK)
