@@ -136,9 +136,7 @@ class ClassGrader(LoggingConfigurable):
             self.bookkeeping[job.notebook] = self.bookkeeping.get(job.notebook, 0.0) + time.perf_counter() - started
 
     def bookkeeping_summary(self):
-        """One line: the bookkeeping time per submission of this run, '' when there was none."""
-        if not self.bookkeeping:
-            return ""
+        """One line: the bookkeeping time per submission of this run (call it when there was some)."""
         seconds = sorted(self.bookkeeping.values())
         return (f"Bookkeeping (result kept, gradebook, autograded notebook): {sum(seconds) / len(seconds):.3f} s "
                 f"per submission on average, {seconds[-1]:.3f} s at most, over {len(seconds)}")

@@ -51,7 +51,7 @@ class ReportWriter(LoggingConfigurable):
     def rows(self, assignment, spec):
         """One dict per student who submitted or was graded."""
         results = ClassGrader(parent=self)
-        saved = results.saved_results(assignment)
+        saved = results.store.records(assignment)
         students = sorted(set(submitted_students(results.coursedir, assignment)) | set(saved))
         progress = Progress(len(students), "reading results")
         rows = []

@@ -168,3 +168,26 @@ def test_gpu_tasks_go_only_to_workers_that_advertise_a_gpu(tmp_path):
         for process in processes:
             process.kill()
             process.wait()
+
+
+def test_a_grader_failure_records_no_points_and_says_why(course, tmp_path):
+    """No MNIST copy: nothing can be graded. The student is "not graded", with the reason, in
+    grade-all's summary, in `scores` and in the report; the gradebook holds no points for them."""
+    subprocess.run(["nbgrader", "generate_assignment", "mnist_conv", "--force"], cwd=course, check=True,
+                   capture_output=True)
+    submit(course, "alice", SOLUTION)
+    missing = {"AUTOGRADER_MNIST": str(tmp_path / "no-mnist.npz")}
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", "mnist_conv", "--profile", "quick",
+                          "--workers", "1"], cwd=course, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, **missing})
+    assert run.returncode == 1, run.stdout + run.stderr[-3000:]
+    assert "not graded" in run.stdout and "no-mnist.npz" in run.stdout
+    assert "alice" not in gradebook_rows(course)
+
+    scores = subprocess.run([sys.executable, "-m", "autograder", "scores", "mnist_conv"], cwd=course,
+                            capture_output=True, text=True, timeout=300)
+    line = next(line for line in scores.stdout.splitlines() if line.startswith("alice"))
+    assert "not graded" in line and "no-mnist.npz" in line and "/8" not in line
+    rows, _, _ = report(course)
+    assert rows["alice"]["status"] == "not graded" and "no-mnist.npz" in rows["alice"]["reason"]
+    assert rows["alice"]["score"] == ""

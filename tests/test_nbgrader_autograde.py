@@ -194,3 +194,18 @@ def test_recording_in_process_leaves_what_nbgrader_autograde_leaves(course, tmp_
         assert got[student] == expected[student], student
     assert got["erin"]["penalty"] == 6 and got["alice"]["penalty"] is None  # late: nbgrader's "zero" method
     assert got["carol"]["grades"]["single_conv2d"][0] == 1  # the deleted grade cell is graded
+
+
+def test_autograde_by_hand_with_a_grader_failure_shows_not_graded(course, tmp_path):
+    """`nbgrader autograde` with no MNIST copy: nbgrader fails the student, and `scores` says
+    "not graded" with the reason instead of 0/8 as if graded."""
+    nbgrader(course, "generate_assignment", "mnist_conv", "--force")
+    submit(course, "alice", SOLUTION)
+    env = {**os.environ, "AUTOGRADER_MNIST": str(tmp_path / "no-mnist.npz")}
+    done = subprocess.run(["nbgrader", "autograde", "mnist_conv"], cwd=course, capture_output=True, text=True,
+                          timeout=600, env=env)
+    assert done.returncode != 0 and "no-mnist.npz" in done.stdout + done.stderr
+    scores = subprocess.run(["python", "-m", "autograder", "scores", "mnist_conv"], cwd=course,
+                            capture_output=True, text=True, timeout=300)
+    line = next(line for line in scores.stdout.splitlines() if line.startswith("alice"))
+    assert "not graded" in line and "no-mnist.npz" in line and "0/8" not in line
