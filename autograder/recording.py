@@ -54,6 +54,8 @@ class GradebookRecorder(LoggingConfigurable):
                              "recorded (see nbgrader_config.py)")
         self.grader = graders[0]
         self.gradebook = None
+        self.feedback = GenerateFeedback(coursedir=CourseDirectory(parent=self), parent=self, force=True)
+        self.feedback_started = False
 
     def __enter__(self):
         self.gradebook = Gradebook(self.coursedir.db_url, self.coursedir.course_id)
@@ -132,9 +134,15 @@ class GradebookRecorder(LoggingConfigurable):
         self.autograde.set_permissions(assignment, student)
 
     def generate_feedback(self, assignment, student):
-        """nbgrader's `generate_feedback --force` for one student, in this process."""
-        coursedir = CourseDirectory(parent=self, assignment_id=assignment, student_id=student)
-        GenerateFeedback(coursedir=coursedir, parent=self, force=True).start()
+        """nbgrader's `generate_feedback --force` for one student, in this process. One converter
+        serves every student: its HTML exporter, made by the first, keeps its compiled templates."""
+        self.feedback.coursedir.assignment_id, self.feedback.coursedir.student_id = assignment, student
+        if not self.feedback_started:
+            self.feedback.start()
+            self.feedback_started = True
+            return
+        self.feedback.init_notebooks()  # what start() does, less making the writer and exporter anew
+        self.feedback.convert_notebooks()
 
 
 class SharedGradebook:
