@@ -71,7 +71,7 @@ class ClassGrader(LoggingConfigurable):
         self.coursedir = CourseDirectory(parent=self)
         self.store = ResultStore(parent=self, root=self.coursedir.root)
         self.recorder = None  # a GradebookRecorder while `recording()`
-        self.bookkeeping = {}  # submitted notebook -> seconds spent keeping and recording its result
+        self.bookkeeping = {}  # submitted notebook -> (wall, CPU) seconds spent keeping and recording its result
 
     def plan(self, assignment, profile):
         """(jobs to grade, jobs graded but not yet recorded); the rest is up to date."""
@@ -116,9 +116,11 @@ class ClassGrader(LoggingConfigurable):
         """One gradebook session (one writer) for the results recorded meanwhile."""
         from .recording import GradebookRecorder  # it imports nbgrader's converters: only when recording
 
-        with GradebookRecorder(parent=self) as self.recorder:
-            yield self.recorder
-        self.recorder = None
+        try:
+            with GradebookRecorder(parent=self) as self.recorder:
+                yield self.recorder
+        finally:
+            self.recorder = None
 
     def record(self, assignment, job):
         """Into the gradebook, in this process, with the saved result (no second training)."""
@@ -128,18 +130,22 @@ class ClassGrader(LoggingConfigurable):
 
     @contextmanager
     def timed(self, job):
-        """Adds the time spent in the block to the student's bookkeeping."""
-        started = time.perf_counter()
+        """Adds the block's wall and CPU time (this thread's: the other gradings' are not counted)
+        to the submission's bookkeeping."""
+        wall, cpu = time.perf_counter(), time.thread_time()
         try:
             yield
         finally:
-            self.bookkeeping[job.notebook] = self.bookkeeping.get(job.notebook, 0.0) + time.perf_counter() - started
+            spent = self.bookkeeping.get(job.notebook, (0.0, 0.0))
+            self.bookkeeping[job.notebook] = (spent[0] + time.perf_counter() - wall,
+                                              spent[1] + time.thread_time() - cpu)
 
     def bookkeeping_summary(self):
         """One line: the bookkeeping time per submission of this run (call it when there was some)."""
-        seconds = sorted(self.bookkeeping.values())
-        return (f"Bookkeeping (result kept, gradebook, autograded notebook): {sum(seconds) / len(seconds):.3f} s "
-                f"per submission on average, {seconds[-1]:.3f} s at most, over {len(seconds)}")
+        walls, cpus = zip(*self.bookkeeping.values())
+        return (f"Bookkeeping (result kept and recorded, feedback where released): {sum(walls) / len(walls):.3f} s per "
+                f"submission on average ({sum(cpus) / len(cpus):.3f} s of CPU), {max(walls):.3f} s at most, over "
+                f"{len(walls)}")
 
     def submit(self, client, task_resources, assignment, profile, job):
         """The Dask future of grading `job` on the cluster."""

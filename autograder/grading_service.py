@@ -226,7 +226,7 @@ class GradingService(LoggingConfigurable):
                           feedback=int(feedback))
         self.log.info("Graded %s/%s: %s, %g/%g%s (bookkeeping %.2f s)", student, assignment, result["status"],
                       result["score"], result["max_score"], ", feedback released" if feedback else "",
-                      self.grader.bookkeeping.get(job.notebook, 0.0))
+                      self.grader.bookkeeping.get(job.notebook, (0.0, 0.0))[0])
 
     def retry_later(self, row, error):
         message = " ".join(str(error).split())[:300] or type(error).__name__

@@ -59,15 +59,9 @@ class GradebookRecorder(LoggingConfigurable):
 
     def __enter__(self):
         self.gradebook = Gradebook(self.coursedir.db_url, self.coursedir.course_id)
-        self._opened = {module: module.Gradebook for module in GRADEBOOK_USERS}
-        shared = SharedGradebook(self.gradebook)
-        for module in GRADEBOOK_USERS:
-            module.Gradebook = shared
         return self
 
     def __exit__(self, *exc):
-        for module, original in self._opened.items():
-            module.Gradebook = original
         self.gradebook.close()
 
     def record(self, assignment, student, result):
@@ -75,7 +69,7 @@ class GradebookRecorder(LoggingConfigurable):
         autograded/STUDENT/ASSIGNMENT/; MissingEntry when the assignment is not in the gradebook."""
         source = self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment)
         timestamp = self.coursedir.get_existing_timestamp(source)
-        with one_transaction(self.gradebook) as gradebook:
+        with one_transaction(self.gradebook) as gradebook, lent_to_preprocessors(gradebook):
             gradebook.update_or_create_student(student)
             try:
                 notebooks = [notebook.name for notebook in gradebook.find_assignment(assignment).notebooks]
@@ -145,9 +139,22 @@ class GradebookRecorder(LoggingConfigurable):
         self.feedback.convert_notebooks()
 
 
+@contextmanager
+def lent_to_preprocessors(gradebook):
+    """Meanwhile, nbgrader's preprocessors that open `Gradebook(db_url)` get `gradebook` instead."""
+    opened = {module: module.Gradebook for module in GRADEBOOK_USERS}
+    for module in GRADEBOOK_USERS:
+        module.Gradebook = SharedGradebook(gradebook)
+    try:
+        yield
+    finally:
+        for module, original in opened.items():
+            module.Gradebook = original
+
+
 class SharedGradebook:
-    """The recorder's gradebook as nbgrader's preprocessors open it: `Gradebook(db_url)` gives this
-    same session, and leaving their `with` block leaves it open."""
+    """A gradebook as nbgrader's preprocessors open it: `Gradebook(db_url)` gives this same
+    session, and leaving their `with` block leaves it open."""
 
     def __init__(self, gradebook):
         self._gradebook = gradebook

@@ -153,3 +153,4 @@ def test_the_service_records_and_releases_feedback_on_postgres(course, tmp_path,
     released = glob.glob(str(exchange / "cnn-course" / "feedback" / "*.html"))
     assert len(released) == 1 and "Autograder: 8 / 8" in open(released[0]).read()
     assert service.grader.bookkeeping_summary().startswith("Bookkeeping")
+    assert len(service.grader.bookkeeping) == 1  # one submission, finished twice
