@@ -9,6 +9,8 @@ points as the cell's result when it passed, an error with the reason when it
 did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
 crash or a timeout is a 0 with its reason, never "needs autograding". The
 autograder's report (see `feedback`) goes on top, for the feedback page.
+`grade-all` and the grading service run the same preprocessors in their own
+process (`recording`), with the result they computed set as `result`.
 
 Example (nbgrader_config.py):
 

@@ -191,3 +191,21 @@ def test_a_grader_failure_records_no_points_and_says_why(course, tmp_path):
     rows, _, _ = report(course)
     assert rows["alice"]["status"] == "not graded" and "no-mnist.npz" in rows["alice"]["reason"]
     assert rows["alice"]["score"] == ""
+
+
+def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
+    from autograder.results import NOT_GRADED, ResultStore
+
+    store = ResultStore(root=str(tmp_path))
+    record = {"status": "graded", "score": 8.0, "max_score": 8.0, "checks": []}
+    store.keep("mnist_conv", "alice", "key-1", record)
+    assert store.result("mnist_conv", "alice", "key-1") == record == store.result("mnist_conv", "alice")
+    assert store.result("mnist_conv", "alice", "key-2") is None  # another submission: grade it
+    store.keep_failure("mnist_conv", "alice", "key-2", "No MNIST file at /x.npz")
+    assert store.result("mnist_conv", "alice") is None and store.failure("mnist_conv", "alice") == "No MNIST file at /x.npz"
+    folder = tmp_path / ".autograder" / "results" / "mnist_conv"
+    (folder / "bob.json").write_text('{"key": "k", "res')  # half written by hand, or not ours
+    kept = store.records("mnist_conv")
+    assert list(kept) == ["alice"] and kept["alice"]["status"] == NOT_GRADED and kept["alice"]["score"] is None
+    assert "No MNIST file" in kept["alice"]["details"]["error"]
+    assert sorted(os.listdir(folder)) == ["alice.json", "bob.json"]  # replaced atomically: no .tmp left
