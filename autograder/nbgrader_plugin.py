@@ -9,6 +9,8 @@ points as the cell's result when it passed, an error with the reason when it
 did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
 crash or a timeout is a 0 with its reason, never "needs autograding". The
 autograder's report (see `feedback`) goes on top, for the feedback page.
+`grade-all` and the grading service run the same preprocessors in their own
+process (`recording`), with the result they computed set as `result`.
 
 Example (nbgrader_config.py):
 
@@ -17,33 +19,31 @@ Example (nbgrader_config.py):
         "autograder.nbgrader_plugin.GradeWithAutograder", ...]
 """
 
-import json
 import os
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Instance
 
 from .feedback import REPORT_MARK, report_cell
-from .grade_all import ClassGrader
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
+from .results import ResultStore
 from .score import GradeResult
 
 
 class GradeWithAutograder(NbGraderPreprocessor):
     """Grades the notebook through the autograder and fills in its grade cells."""
 
-    precomputed_result = Unicode(
-        "", help="A result JSON file to record instead of grading (set by `grade-all` for one student at a time)."
-    ).tag(config=True)
+    result = Instance(GradeResult, allow_none=True,
+                      help="The result to record instead of grading (set in-process by `recording`).")
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
         name = f"{info.get('student', 'student')}/{info.get('notebook', 'notebook')}.ipynb"
-        result = self._precomputed() or self._grade(nb, info, name)
+        result = self.result or self._grade(nb, info, name)
         self.log.info("%s: %s, %g/%g", name, result.status, result.score, result.max_score)
         checks = {check.name: check for check in result.checks}
         for cell in nb.cells:
@@ -55,18 +55,21 @@ class GradeWithAutograder(NbGraderPreprocessor):
         return nb, resources
 
     def _grade(self, nb, info, name):
-        """Grades now, keeping the result beside grade-all's for `report`
-        (with no submission key, so grade-all will still grade it itself)."""
-        result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
-        if info.get("student") and info.get("assignment"):
-            ClassGrader(parent=self).keep_result(info["assignment"], info["student"], "", result.to_record())
-        return result
+        """Grades now, keeping the result beside grade-all's for `report` and `scores` (with no
+        submission key, so grade-all will still grade it itself). When the grader itself fails
+        (no data, no sandbox), the reason is kept and nbgrader fails this student: no points."""
+        from .cli import GRADER_ERRORS  # the command line's modules import this one
 
-    def _precomputed(self):
-        if not self.precomputed_result:
-            return None
-        with open(self.precomputed_result, encoding="utf-8") as handle:
-            return GradeResult.from_json(json.load(handle)["result"])
+        store = ResultStore(parent=self) if info.get("student") and info.get("assignment") else None
+        try:
+            result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
+        except GRADER_ERRORS as error:
+            if store:
+                store.keep_failure(info["assignment"], info["student"], "", str(error))
+            raise
+        if store:
+            store.keep(info["assignment"], info["student"], "", result.to_record())
+        return result
 
 
 def verdict_outputs(check, grade_id):
@@ -109,8 +112,12 @@ class SubmissionExporter(NotebookExporter):
 
     def _stand_in(self, resources, reason):
         info = resources["nbgrader"]
-        release = self.parent.coursedir.format_path(self.parent.coursedir.release_directory, ".",
-                                                    info["assignment"])
-        notebook = nbformat.read(os.path.join(release, f"{info['notebook']}.ipynb"), as_version=4)
-        notebook.metadata.setdefault("autograder", {})["unreadable"] = reason
-        return notebook
+        return stand_in_notebook(self.parent.coursedir, info["assignment"], info["notebook"], reason)
+
+
+def stand_in_notebook(coursedir, assignment, notebook, reason):
+    """The released notebook, marked with why the submitted one could not be read."""
+    release = coursedir.format_path(coursedir.release_directory, ".", assignment)
+    stand_in = nbformat.read(os.path.join(release, f"{notebook}.ipynb"), as_version=4)
+    stand_in.metadata.setdefault("autograder", {})["unreadable"] = reason
+    return stand_in

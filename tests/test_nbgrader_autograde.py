@@ -86,3 +86,126 @@ def test_scores_command_prints_the_gradebook(course):
     done = subprocess.run(["python", "-m", "autograder", "scores", "mnist_conv"], cwd=course,
                           capture_output=True, text=True)
     assert done.returncode == 0 and "no submissions graded yet" in done.stdout
+
+
+# --- recording in the grader's own process, as `nbgrader autograde` would ---------------------------------------
+
+LATE = "2026-11-30 10:00:00.000000 UTC"  # after the due date set below: nbgrader's late penalty applies
+
+
+def hand_built_results():
+    """{student: GradeResult}: full marks, a crash, one check lost (no training: recording is what is tested)."""
+    from autograder.score import CheckResult, GradeResult, expectations, failed_result
+    from autograder.spec import load_spec
+
+    spec = load_spec("mnist_conv")
+    details = {"assignment": "mnist_conv", "expects": expectations(spec), "figures": []}
+    full = GradeResult("graded", spec.max_score, spec.max_score, 3, 0.99,
+                       [CheckResult(check.name, True, float(check.points), float(check.points), "fine")
+                        for check in spec.checks], details)
+    lost = GradeResult("graded", spec.max_score - 2, spec.max_score, 3, 0.99,
+                       [CheckResult(check.name, check.name != "stops_at_target",
+                                    0.0 if check.name == "stops_at_target" else float(check.points),
+                                    float(check.points), "fine") for check in spec.checks], details)
+    return {"alice": full, "bob": failed_result(spec, "error", "ValueError: no data for you"), "carol": lost,
+            "dave": full, "erin": lost}
+
+
+def hand_in_batch(course):
+    """The class recorded below: readable, broken, a deleted grade cell, an edited one, a late one."""
+    submit(course, "alice", SOLUTION)
+    submit(course, "bob", os.path.join(CORPUS, "malformed_json.ipynb"))
+    submit(course, "carol", os.path.join(CORPUS, "deleted_grade_cell.ipynb"))
+    submit(course, "dave", os.path.join(CORPUS, "edited_grade_cell.ipynb"))
+    submit(course, "erin", SOLUTION, stamp=LATE)
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+
+
+def due_date(db_url):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gradebook:
+        gradebook.update_or_create_assignment("mnist_conv", duedate="2026-11-28 00:00:00 UTC")
+
+
+def gradebook_state(db_url, course):
+    """Everything autograde leaves behind, as plain data: per student the submission's timestamp and
+    penalty, each grade and comment, and the autograded notebook's cells."""
+    from nbgrader.api import Gradebook
+
+    state = {}
+    with Gradebook(db_url) as gradebook:
+        for submission in gradebook.find_assignment("mnist_conv").submissions:
+            notebook = submission.notebooks[0]
+            autograded = nbformat.read(course / "autograded" / submission.student.id / "mnist_conv" /
+                                       "mnist_conv.ipynb", 4)
+            state[submission.student.id] = {
+                "timestamp": submission.timestamp, "penalty": notebook.late_submission_penalty,
+                "score": submission.score,
+                "grades": {g.name: (g.auto_score, g.manual_score, g.needs_manual_grade) for g in notebook.grades},
+                "comments": {c.name: c.auto_comment for c in notebook.comments},
+                "cells": [(cell.cell_type, cell.source, cell.metadata, cell.get("outputs")) for cell in autograded.cells],
+                "files": sorted(os.listdir(course / "autograded" / submission.student.id / "mnist_conv"))}
+    return state
+
+
+def course_config(course):
+    from autograder.settings import load_config
+
+    return load_config(str(course / "nbgrader_config.py"))
+
+
+def record_in_process(course, config, results):
+    from autograder.recording import GradebookRecorder
+
+    with GradebookRecorder(config=config) as recorder:
+        for student, result in results.items():
+            recorder.record("mnist_conv", student, result)
+
+
+def test_recording_in_process_leaves_what_nbgrader_autograde_leaves(course, tmp_path, monkeypatch):
+    """nbgrader's own Autograde converter (grading stubbed with the same results) on one copy of the
+    course, the in-process recorder on another: the gradebooks and autograded folders are the same."""
+    import shutil
+
+    from nbgrader.converters import Autograde
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder.pipeline import Grader
+
+    nbgrader(course, "generate_assignment", "mnist_conv", "--force")
+    hand_in_batch(course)
+    due_date(f"sqlite:///{course}/gradebook.db")
+    other = shutil.copytree(course, tmp_path / "other")
+    results = hand_built_results()
+
+    monkeypatch.setattr(Grader, "grade", lambda self, nb, assignment=None, name=None: results[name.split("/")[0]])
+    config = course_config(course)
+    for student in results:
+        coursedir = CourseDirectory(config=config, assignment_id="mnist_conv", student_id=student)
+        Autograde(coursedir=coursedir, config=config, force=True).start()
+    record_in_process(other, course_config(other), results)
+
+    expected, got = gradebook_state(f"sqlite:///{course}/gradebook.db", course), \
+        gradebook_state(f"sqlite:///{other}/gradebook.db", other)
+    assert sorted(got) == sorted(results)
+    for student in results:
+        assert got[student] == expected[student], student
+    assert got["erin"]["penalty"] == 6 and got["alice"]["penalty"] is None  # late: nbgrader's "zero" method
+    assert got["carol"]["grades"]["single_conv2d"][0] == 1  # the deleted grade cell is graded
+
+
+def test_autograde_by_hand_with_a_grader_failure_shows_not_graded(course, tmp_path):
+    """`nbgrader autograde` with no MNIST copy: nbgrader fails the student, and `scores` says
+    "not graded" with the reason instead of 0/8 as if graded."""
+    nbgrader(course, "generate_assignment", "mnist_conv", "--force")
+    submit(course, "alice", SOLUTION)
+    env = {**os.environ, "AUTOGRADER_MNIST": str(tmp_path / "no-mnist.npz")}
+    done = subprocess.run(["nbgrader", "autograde", "mnist_conv"], cwd=course, capture_output=True, text=True,
+                          timeout=600, env=env)
+    assert done.returncode != 0 and "no-mnist.npz" in done.stdout + done.stderr
+    scores = subprocess.run(["python", "-m", "autograder", "scores", "mnist_conv"], cwd=course,
+                            capture_output=True, text=True, timeout=300)
+    line = next(line for line in scores.stdout.splitlines() if line.startswith("alice"))
+    assert "not graded" in line and "no-mnist.npz" in line and "0/8" not in line

@@ -2,8 +2,10 @@
 
 Grades every new or changed submission in submitted/ into the gradebook, in
 parallel on a Dask cluster (a local one unless --scheduler names one), with a
-progress bar and a summary table. Exit status 1 when a submission could not
-be graded (it is listed, and retried by the next run).
+progress bar and a summary table, with the bookkeeping time per submission
+(keeping the result, recording it, writing the autograded notebook). Exit
+status 1 when a submission could not be graded (it is listed, and retried by
+the next run).
 """
 
 from ..grade_all import ClassGrader
@@ -18,8 +20,11 @@ def add_arguments(parser):
 
 
 def run(args, config):
-    results = ClassGrader(config=config).grade_all(args.assignment, args.workers, args.scheduler, args.profile)
+    grader = ClassGrader(config=config)
+    results = grader.grade_all(args.assignment, args.workers, args.scheduler, args.profile)
     print(summary(results))
+    if grader.bookkeeping:
+        print(grader.bookkeeping_summary())
     return 1 if any("error" in result for result in results.values()) else 0
 
 
