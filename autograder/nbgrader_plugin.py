@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from .feedback import REPORT_MARK, report_cell
+from .feedback import REPORT_MARK, report_cell, wrapped
 from .grade_all import ClassGrader
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
@@ -70,13 +70,16 @@ class GradeWithAutograder(NbGraderPreprocessor):
 
 
 def verdict_outputs(check, grade_id):
-    """What nbgrader scores: an error for 0 points, else the points as the result."""
+    """What nbgrader scores (`nbgrader.utils.determine_grade`): an error for 0
+    points; printed text only for all of the cell's points (every check is all
+    or nothing), so no `Out[ ]:` result shows. Either way the student reads one
+    verdict, wrapped to the page."""
     if check is None:
         return [error_output(f"The autograder has no check named {grade_id!r}; ask your instructor.")]
     if not check.passed:
-        return [error_output(check.message)]
-    return [new_output("stream", name="stdout", text=f"Passed: {check.message}\n"),
-            new_output("execute_result", data={"text/plain": f"{check.points:g}"}, execution_count=None)]
+        return [error_output(check.message, f"✘ Not passed, 0 / {check.max_points:g} points")]
+    verdict = wrapped(f"✔ Passed, {check.points:g} / {check.max_points:g} points: {check.message}")
+    return [new_output("stream", name="stdout", text=verdict + "\n")]
 
 
 def restored_grade_cell(check):
@@ -90,8 +93,10 @@ def restored_grade_cell(check):
     return cell
 
 
-def error_output(message):
-    return new_output("error", ename="CheckFailed", evalue=message, traceback=[f"CheckFailed: {message}"])
+def error_output(message, verdict="✘ Not graded"):
+    """An error nbgrader scores 0: `evalue` the reason, the traceback (what the page
+    shows) the verdict and the reason, wrapped to the page."""
+    return new_output("error", ename="CheckFailed", evalue=message, traceback=[wrapped(f"{verdict}: {message}")])
 
 
 class SubmissionExporter(NotebookExporter):
