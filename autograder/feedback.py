@@ -21,6 +21,7 @@ Example:
 
 import html
 import os
+import re
 import textwrap
 
 from jinja2 import FileSystemLoader
@@ -36,7 +37,8 @@ FEEDBACK_TEMPLATE = "autograder_feedback.html.j2"  # in TEMPLATES
 VERDICT_WIDTH = 88  # characters in a line of a grade cell's verdict: fits the feedback page and a notebook
 SECTIONS = {"score": "Your score", "checks": "The checks", "figures": "What the grader saw"}
 STYLE = ("<style>table.autograder td, table.autograder th {padding: 3px 10px; text-align: left; "
-         "vertical-align: top; border-bottom: 1px solid #ddd; overflow-wrap: anywhere}"
+         "vertical-align: top; border-bottom: 1px solid #ddd; overflow-wrap: break-word}"
+         "table.autograder td:nth-child(-n+2) {white-space: nowrap}"
          ".autograder-notice {border-left: 4px solid #e0a800; background: #fff8e1; padding: 6px 10px; "
          "margin: 6px 0}</style>")
 
@@ -94,10 +96,19 @@ def checks_section(result):
     rows = "".join(
         f"<tr><td>{'✔' if check.passed else '✘'} <code>{html.escape(check.name)}</code></td>"
         f"<td>{check.points:g} / {check.max_points:g}</td><td>{html.escape(expects.get(check.name, ''))}</td>"
-        f"<td>{html.escape(check.message)}</td></tr>"
+        f"<td>{with_code(check.message)}</td></tr>"
         for check in result.checks)
     return (f"{section_title('checks', 3)}<table class='autograder'><thead><tr><th>check</th><th>points</th>"
             f"<th>what is checked</th><th>result, and what to change</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def with_code(message):
+    """`message` as HTML, its `names` in backquotes set as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(message))
+
+
+def points(earned, most):
+    return f"{earned:g} / {most:g} point" + ("" if most == 1 else "s")
 
 
 def timing_line(result):

@@ -26,7 +26,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
-from .feedback import REPORT_MARK, report_cell, wrapped
+from .feedback import REPORT_MARK, points, report_cell, wrapped
 from .grade_all import ClassGrader
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
@@ -77,8 +77,8 @@ def verdict_outputs(check, grade_id):
     if check is None:
         return [error_output(f"The autograder has no check named {grade_id!r}; ask your instructor.")]
     if not check.passed:
-        return [error_output(check.message, f"✘ Not passed, 0 / {check.max_points:g} points")]
-    verdict = wrapped(f"✔ Passed, {check.points:g} / {check.max_points:g} points: {check.message}")
+        return [error_output(check.message, f"✘ Not passed, {points(0, check.max_points)}")]
+    verdict = wrapped(f"✔ Passed, {points(check.points, check.max_points)}: {check.message}")
     return [new_output("stream", name="stdout", text=verdict + "\n")]
 
 

@@ -18,12 +18,11 @@ import nbformat
 import pytest
 from nbgrader.utils import get_username
 
-from conftest import ROOT, SOLUTION, answer_cell
+from conftest import ARTIFACTS as ALL_ARTIFACTS
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SOLUTION, answer_cell
 from jupyterlab_server import JupyterLabServer, isolated_jupyter_env
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
+ARTIFACTS = os.path.join(ALL_ARTIFACTS, "e2e")
 ASSIGNMENT = "mnist_conv"
 
 if not os.path.exists(CHROMIUM):
