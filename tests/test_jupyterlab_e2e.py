@@ -240,4 +240,6 @@ def work_through(browser, course, student, solution):
     page.locator(f'.jp-DirListing-item:has-text("{ASSIGNMENT}.html")').dblclick()
     feedback = page.frame_locator("#jp-main-dock-panel .jp-HTMLViewer iframe")
     expect(feedback.get_by_text(f"{ASSIGNMENT} (Score: 8.0 / 8.0)")).to_be_visible()
+    expect(feedback.locator("#toc a", has_text="Check reaches_target")).to_be_visible()  # made by the formgrader too
+    expect(feedback.get_by_text("A shortened grading")).to_be_visible()  # graded on quick, and it says so
     browser.shot("student-feedback")
