@@ -236,3 +236,12 @@ def test_the_self_check_on_a_callback_that_never_fires_points_to_its_condition()
     found = evidence(trials={"accuracy": trial(stopped_at=None, printed_at=())})
     verdict = next(check for check in SPEC.self_checks if check.name == "callback_prints").evaluate(found)
     assert not verdict.passed and "check the metric name your `if` reads" in verdict.message
+
+
+def test_two_mistakes_explained_on_one_check_give_one_pointer_and_none_to_a_passing_check():
+    from autograder.checks.pitfalls import Pitfall, hints_for
+
+    both = [Pitfall(name, f"hint {name}", "stops_at_target", ("reaches_target", "within_epoch_limit"),
+                    lambda evidence: True) for name in "ab"]
+    assert hints_for(both, evidence(), {"reaches_target"}) == {
+        "stops_at_target": ["hint a", "hint b"], "reaches_target": ["See the hint under `stops_at_target`."]}

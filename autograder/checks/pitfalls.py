@@ -69,8 +69,8 @@ def stop_outside_if(target):
     """The callback stops training after epoch 1 although `target` was not reached."""
     return Pitfall(
         "stop_outside_if",
-        "Training stopped after the first epoch: `self.model.stop_training = True` must sit inside the `if` "
-        "that tests the accuracy.",
+        "Your callback stops training whatever the accuracy: `self.model.stop_training = True` must sit inside "
+        "the `if` that tests the accuracy.",
         "stops_at_target", ("reaches_target", "within_epoch_limit", "prints_stop_message"),
         lambda evidence: len(evidence.epochs) == 1 and evidence.stopped_by_callback
         and evidence.first_epoch_reaching(target) is None,
@@ -98,7 +98,7 @@ def hints_for(pitfalls, evidence, failed):
     for pitfall in filter(lambda pitfall: pitfall.detect(evidence), pitfalls):
         hints.setdefault(pitfall.explains, []).append(pitfall.hint)
         pointer = f"See the hint under `{pitfall.explains}`."
-        for name in pitfall.causes:
-            if name in failed and pointer not in hints.setdefault(name, []):
-                hints[name].append(pointer)
+        for name in (name for name in pitfall.causes if name in failed):
+            if pointer not in hints.get(name, []):  # two pitfalls explained by one check: one pointer
+                hints.setdefault(name, []).append(pointer)
     return hints
