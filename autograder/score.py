@@ -9,7 +9,7 @@
 `to_record()` adds "details", kept with saved results for feedback and reports:
 {"assignment", "profile", "grading_seconds", "expects": {check: what it checks},
 "training": {"accuracy": [per epoch], "stopped_by_callback"} when there was
-training, "crash": why training broke off, when it did, "figures": [{"title", "outputs": [{"mime", "data"}]}]}.
+training, "crash": why training broke off, when it did, "figures": [{"title", "outputs": [{"mime", "data", "alt"}]}]}.
 
 Example:
 

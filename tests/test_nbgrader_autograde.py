@@ -75,7 +75,7 @@ def check_feedback(course):
     """The feedback page: every check explained, the training curve, the layer table, no hidden tests;
     then both pages as a student sees them, in Chromium."""
     nbgrader(course, "generate_feedback", "mnist_conv")
-    passing, failing = (course / "feedback" / student / "mnist_conv" / "mnist_conv.html" for student in ("alice", "bob"))
+    passing, failing = (course / "feedback" / name / "mnist_conv" / "mnist_conv.html" for name in ("alice", "bob"))
     page = passing.read_text()
     assert_no_hidden_tests(page)
     assert "Autograder: 8 / 8" in page and "what is checked" in page
