@@ -5,8 +5,8 @@
 instructor's rights (where the student's own training cell and the hidden tests
 would each train the model), it runs the grading pipeline once and writes each
 check's verdict into the grade cell whose `grade_id` is the check's name:
-points as the cell's result when it passed, an error with the reason when it
-did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
+a short printed line when it passed (nbgrader gives a cell without error its
+points), an error with the reason when it did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
 crash or a timeout is a 0 with its reason, never "needs autograding". The
 autograder's report (see `feedback`) goes on top, for the feedback page.
 `grade-all` and the grading service run the same preprocessors in their own
@@ -27,7 +27,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Instance
 
-from .feedback import REPORT_MARK, report_cell
+from .feedback import REPORT_MARK, points, report_cell, wrapped
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
 from .results import ResultStore
@@ -73,13 +73,16 @@ class GradeWithAutograder(NbGraderPreprocessor):
 
 
 def verdict_outputs(check, grade_id):
-    """What nbgrader scores: an error for 0 points, else the points as the result."""
+    """What nbgrader scores (`nbgrader.utils.determine_grade`): an error for 0
+    points; printed text only for all of the cell's points (every check is all
+    or nothing), so no `Out[ ]:` result shows. Either way the student reads one
+    verdict, wrapped to the page."""
     if check is None:
         return [error_output(f"The autograder has no check named {grade_id!r}; ask your instructor.")]
     if not check.passed:
-        return [error_output(check.message)]
-    return [new_output("stream", name="stdout", text=f"Passed: {check.message}\n"),
-            new_output("execute_result", data={"text/plain": f"{check.points:g}"}, execution_count=None)]
+        return [error_output(check.message, f"✘ Not passed, {points(0, check.max_points)}")]
+    verdict = wrapped(f"✔ Passed, {points(check.points, check.max_points)}: {check.message}")
+    return [new_output("stream", name="stdout", text=verdict + "\n")]
 
 
 def restored_grade_cell(check):
@@ -93,8 +96,10 @@ def restored_grade_cell(check):
     return cell
 
 
-def error_output(message):
-    return new_output("error", ename="CheckFailed", evalue=message, traceback=[f"CheckFailed: {message}"])
+def error_output(message, verdict="✘ Not graded"):
+    """An error nbgrader scores 0: `evalue` the reason, the traceback (what the page
+    shows) the verdict and the reason, wrapped to the page."""
+    return new_output("error", ename="CheckFailed", evalue=message, traceback=[wrapped(f"{verdict}: {message}")])
 
 
 class SubmissionExporter(NotebookExporter):
