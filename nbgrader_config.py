@@ -33,6 +33,8 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# The feedback page names each check in its table of contents (nbgrader says "Test cell").
+c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
 
 # --- the autograder ------------------------------------------------------------
 # 'full' is the exercise as written (all 60,000 images, as on the student's own machine: ~2.5 min

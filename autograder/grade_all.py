@@ -3,12 +3,13 @@
 Each submission in `submitted/` becomes one Dask task that grades the
 notebook's bytes on a worker (in that worker's sandbox, on its GPU when the
 task asks for one). Results come back to this process, which alone writes:
-first the result to `.autograder/results/ASSIGNMENT/STUDENT.json`, then into
-the gradebook through `nbgrader autograde` for that student, using the result
-instead of grading again. A re-run grades only submissions whose file or
+first the result into the `ResultStore`, then into the gradebook, in this
+process, as `nbgrader autograde` would (`recording.GradebookRecorder`, one
+transaction per student). A re-run grades only submissions whose file or
 timestamp changed, and records results that were computed but not recorded.
-A worker that dies mid-task has its task retried on another (Dask's
-`allowed-failures`).
+A submission the grader itself could not grade (no data, no sandbox) gets no
+points: its reason is kept and it is graded again by the next run. A worker
+that dies mid-task has its task retried on another (Dask's `allowed-failures`).
 
 Example:
 
@@ -18,19 +19,20 @@ Example:
 
 import glob
 import hashlib
-import json
 import os
-import subprocess
-import sys
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from nbgrader.coursedir import CourseDirectory
-from traitlets import Integer, Unicode
+from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
 from .pipeline import Grader
 from .progress import Progress, reporting_as
+from .results import ResultStore
+from .score import GradeResult
 
 
 @dataclass
@@ -82,13 +84,12 @@ class ClassGrader(LoggingConfigurable):
         2, help="Gradings that share one GPU at once (each takes GPU memory as it needs it)."
     ).tag(config=True)
 
-    results_folder = Unicode(
-        ".autograder/results", help="Where results are kept (relative to the course root) until recorded."
-    ).tag(config=True)
-
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.coursedir = CourseDirectory(parent=self)
+        self.store = ResultStore(parent=self, root=self.coursedir.root)
+        self.recorder = None  # a GradebookRecorder while `recording()`
+        self.bookkeeping = {}  # submitted notebook -> (wall, CPU) seconds spent keeping and recording its result
 
     def plan(self, assignment, profile, student=None, force=False):
         """(jobs to grade, jobs graded but not yet recorded); the rest is up to date.
@@ -112,51 +113,58 @@ class ClassGrader(LoggingConfigurable):
                     digest = hashlib.sha256(handle.read() + stamp.encode() + profile.encode()).hexdigest()
                 yield Job(student, notebook, stamp, digest)
 
-    def result_path(self, assignment, student):
-        return os.path.join(self.results_dir(assignment), f"{student}.json")
-
-    def results_dir(self, assignment):
-        return os.path.join(self.coursedir.root, self.results_folder, assignment)
-
-    def saved_results(self, assignment):
-        """{student: result record} of every result kept for the assignment."""
-        saved = {}
-        for path in sorted(glob.glob(os.path.join(self.results_dir(assignment), "*.json"))):
-            try:
-                with open(path, encoding="utf-8") as handle:
-                    saved[os.path.splitext(os.path.basename(path))[0]] = json.load(handle)["result"]
-            except (OSError, ValueError, KeyError):
-                continue  # being replaced right now (see save_result), or not ours
-        return saved
-
     def cached_result(self, assignment, job):
-        try:
-            with open(self.result_path(assignment, job.student), encoding="utf-8") as handle:
-                saved = json.load(handle)
-        except (OSError, ValueError):
-            return None
-        return saved["result"] if saved.get("key") == job.key else None
+        return self.store.result(assignment, job.student, job.key)
 
     def recorded(self, assignment, job):
         stamp = self.coursedir.format_path(self.coursedir.autograded_directory, job.student, assignment)
         return read_text(os.path.join(stamp, "timestamp.txt")) == job.timestamp and bool(job.timestamp)
 
     def save_result(self, assignment, job, result):
-        self.keep_result(assignment, job.student, job.key, result)
+        with self.timed(job):
+            self.store.keep(assignment, job.student, job.key, result)
 
-    def keep_result(self, assignment, student, key, result):
-        """Written atomically: a crash leaves the old file or the new one, never half.
-        `key` says which submission it is the result of ('' for none known)."""
-        path = self.result_path(assignment, student)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump({"key": key, "result": result}, handle)
-        os.replace(path + ".tmp", path)
+    def save_failure(self, assignment, job, error):
+        """The grader could not grade `job`: its reason is kept, no points are recorded."""
+        reason = " ".join(str(error).split()) or type(error).__name__
+        self.store.keep_failure(assignment, job.student, job.key, reason)
+        return reason
+
+    @contextmanager
+    def recording(self):
+        """One gradebook session (one writer) for the results recorded meanwhile."""
+        from .recording import GradebookRecorder  # it imports nbgrader's converters: only when recording
+
+        try:
+            with GradebookRecorder(parent=self) as self.recorder:
+                yield self.recorder
+        finally:
+            self.recorder = None
 
     def record(self, assignment, job):
-        """Into the gradebook, through nbgrader, with the saved result (no second training)."""
-        run_nbgrader(self.coursedir.root, "autograde", assignment, "--student", job.student, "--force", "--create",
-                     f"--GradeWithAutograder.precomputed_result={self.result_path(assignment, job.student)}")
+        """Into the gradebook, in this process, with the saved result (no second training)."""
+        with self.timed(job):
+            result = GradeResult.from_json(self.cached_result(assignment, job))
+            self.recorder.record(assignment, job.student, result)
+
+    @contextmanager
+    def timed(self, job):
+        """Adds the block's wall and CPU time (this thread's: the other gradings' are not counted)
+        to the submission's bookkeeping."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            yield
+        finally:
+            spent = self.bookkeeping.get(job.notebook, (0.0, 0.0))
+            self.bookkeeping[job.notebook] = (spent[0] + time.perf_counter() - wall,
+                                              spent[1] + time.thread_time() - cpu)
+
+    def bookkeeping_summary(self):
+        """One line: the bookkeeping time per submission of this run (call it when there was some)."""
+        walls, cpus = zip(*self.bookkeeping.values())
+        return (f"Bookkeeping (result kept and recorded, feedback where released): {sum(walls) / len(walls):.3f} s per "
+                f"submission on average ({sum(cpus) / len(cpus):.3f} s of CPU), {max(walls):.3f} s at most, over "
+                f"{len(walls)}")
 
     def submit(self, client, task_resources, assignment, profile, job):
         """The Dask future of grading `job` on the cluster."""
@@ -174,13 +182,15 @@ class ClassGrader(LoggingConfigurable):
         profile = profile or Grader(parent=self).profile
         to_grade, to_record = self.plan(assignment, profile, student, force)
         results = {}
-        for job in to_record:
-            self.record(assignment, job)
-            results[job.student] = self.cached_result(assignment, job)
-        if not to_grade:
+        if not (to_grade or to_record):
             return results
-        with open_client(workers, scheduler, self.jobs_per_gpu) as (client, task_resources):
-            self._run(client, task_resources, assignment, profile, to_grade, results)
+        with self.recording():
+            for job in to_record:
+                self.record(assignment, job)
+                results[job.student] = self.cached_result(assignment, job)
+            if to_grade:
+                with open_client(workers, scheduler, self.jobs_per_gpu) as (client, task_resources):
+                    self._run(client, task_resources, assignment, profile, to_grade, results)
         return results
 
     def _run(self, client, task_resources, assignment, profile, jobs, results):
@@ -200,7 +210,8 @@ class ClassGrader(LoggingConfigurable):
                 for future in finished:
                     job, failed = futures[future], future.status == "error"
                     if failed:
-                        results[job.student] = {"status": "error", "error": str(future.exception())}
+                        results[job.student] = {"status": "error",
+                                                "error": self.save_failure(assignment, job, future.exception())}
                     else:
                         result = future.result()
                         self.save_result(assignment, job, result)
@@ -211,20 +222,6 @@ class ClassGrader(LoggingConfigurable):
         finally:
             client.unsubscribe_topic(PROGRESS_TOPIC)
             progress.close()
-
-
-def run_nbgrader(root, *args):
-    """`nbgrader ARGS` in the course folder `root`; RuntimeError with its messages when it fails."""
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, capture_output=True, text=True,
-                          env=with_python_on_path())
-    if done.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args[:4])} failed:\n{done.stderr[-2000:]}")
-
-
-def with_python_on_path():
-    """nbgrader runs `alembic` as a command: put this Python's scripts first on PATH."""
-    scripts = os.path.dirname(sys.executable)
-    return {**os.environ, "PATH": scripts + os.pathsep + os.environ.get("PATH", "")}
 
 
 def running_count(client, futures):

@@ -6,10 +6,12 @@ released assignment the autograder has a spec for (nbgrader's own `list
 student's latest queued submission when the `GradingPolicy` allows: collects it
 (nbgrader's own `collect --update`, for that student), grades it with
 `grade-all`'s machinery (a Dask task on the configured cluster, or a local
-one, in the worker's sandbox, on its GPU if it has one), saves the result,
-records it in the gradebook through `nbgrader autograde`, and, where the
-assignment allows, releases the feedback (nbgrader's own `generate_feedback`
-and `release_feedback`, for that student).
+one, in the worker's sandbox, on its GPU if it has one), keeps the result,
+records it in the gradebook in this process as `nbgrader autograde` would
+(`recording.GradebookRecorder`), and, where the assignment allows, generates
+and releases the feedback (nbgrader's own `GenerateFeedback` converter and
+`ReleaseFeedback` exchange, in this process). The time each submission's
+bookkeeping takes is logged, and its average when the service stops.
 
 Exactly once: a row becomes `graded` only after the gradebook has the grade.
 A service that dies before finds the row `grading` on restart and starts it
@@ -35,7 +37,7 @@ from nbgrader.utils import parse_utc
 from traitlets import Float, Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
-from .grade_all import ClassGrader, run_nbgrader
+from .grade_all import ClassGrader
 from .grading_policy import GradingPolicy
 from .pipeline import Grader
 from .score import failure_reason
@@ -90,7 +92,8 @@ class GradingService(LoggingConfigurable):
 
         for row in self.queue.rows(state="grading"):  # the service died during these: each counts as a try
             self.queue.update(row["id"], state="queued", note="its grading was interrupted")
-        with open_client(self.workers or None, self.scheduler or None, self.grader.jobs_per_gpu) as (client, resources):
+        with self.grader.recording(), \
+                open_client(self.workers or None, self.scheduler or None, self.grader.jobs_per_gpu) as (client, resources):
             self.log.info("Grading service ready: %s profile, looking at the exchange every %gs",
                           self.profile, self.poll_interval)
             while not stopping.is_set():
@@ -99,6 +102,8 @@ class GradingService(LoggingConfigurable):
                 self.finish_done(stopping)
             for row, _ in self.in_flight.values():  # stopped, not failed: these do not count as tries
                 self.queue.update(row["id"], state="queued", attempts=row["attempts"])
+        if self.grader.bookkeeping:
+            self.log.info("%s", self.grader.bookkeeping_summary())
 
     def discover(self):
         """Queues the submissions the exchange has and the queue has not."""
@@ -191,10 +196,16 @@ class GradingService(LoggingConfigurable):
         for future in [future for future in self.in_flight if future.done()]:
             row, job = self.in_flight.pop(future)
             try:
-                self.grader.save_result(row["assignment"], job, future.result())  # raises the task's error
-                self.finish(row, job)
+                result = future.result()  # raises the task's error: the grader itself failed
             except Exception as error:
+                self.grader.save_failure(row["assignment"], job, error)
                 self.retry_later(row, error)
+            else:
+                try:
+                    self.grader.save_result(row["assignment"], job, result)
+                    self.finish(row, job)
+                except Exception as error:
+                    self.retry_later(row, error)
             future.release()  # a retry submits the same task key anew
 
     def finish(self, row, job):
@@ -204,16 +215,18 @@ class GradingService(LoggingConfigurable):
             self.grader.record(assignment, job)
         feedback = self.policy.releases_feedback(assignment)
         if feedback:
-            run_nbgrader(self.grader.coursedir.root, "generate_feedback", assignment, "--student", student, "--force")
-            self.exchange.ReleaseFeedback(coursedir=self.coursedir(assignment, student),
-                                          authenticator=self.authenticator).start()
+            with self.grader.timed(job):
+                self.grader.recorder.generate_feedback(assignment, student)
+                self.exchange.ReleaseFeedback(coursedir=self.coursedir(assignment, student),
+                                              authenticator=self.authenticator).start()
         result = self.grader.cached_result(assignment, job)
         graded = result["status"] == "graded"
         self.queue.update(row["id"], state="graded" if graded else "failed", note=failure_reason(result),
                           score=result["score"], max_score=result["max_score"], graded_day=today(),
                           feedback=int(feedback))
-        self.log.info("Graded %s/%s: %s, %g/%g%s", student, assignment, result["status"], result["score"],
-                      result["max_score"], ", feedback released" if feedback else "")
+        self.log.info("Graded %s/%s: %s, %g/%g%s (bookkeeping %.2f s)", student, assignment, result["status"],
+                      result["score"], result["max_score"], ", feedback released" if feedback else "",
+                      self.grader.bookkeeping.get(job.notebook, (0.0, 0.0))[0])
 
     def retry_later(self, row, error):
         message = " ".join(str(error).split())[:300] or type(error).__name__

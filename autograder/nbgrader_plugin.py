@@ -5,10 +5,12 @@
 instructor's rights (where the student's own training cell and the hidden tests
 would each train the model), it runs the grading pipeline once and writes each
 check's verdict into the grade cell whose `grade_id` is the check's name:
-points as the cell's result when it passed, an error with the reason when it
-did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
+a short printed line when it passed (nbgrader gives a cell without error its
+points), an error with the reason when it did not. nbgrader's `SaveAutoGrades` then records every cell's score, so a
 crash or a timeout is a 0 with its reason, never "needs autograding". The
 autograder's report (see `feedback`) goes on top, for the feedback page.
+`grade-all` and the grading service run the same preprocessors in their own
+process (`recording`), with the result they computed set as `result`.
 
 Example (nbgrader_config.py):
 
@@ -17,33 +19,31 @@ Example (nbgrader_config.py):
         "autograder.nbgrader_plugin.GradeWithAutograder", ...]
 """
 
-import json
 import os
 
 import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Instance
 
-from .feedback import REPORT_MARK, report_cell
-from .grade_all import ClassGrader
+from .feedback import REPORT_MARK, points, report_cell, wrapped
 from .load_notebook import SubmissionError, read_notebook
 from .pipeline import Grader
+from .results import ResultStore
 from .score import GradeResult
 
 
 class GradeWithAutograder(NbGraderPreprocessor):
     """Grades the notebook through the autograder and fills in its grade cells."""
 
-    precomputed_result = Unicode(
-        "", help="A result JSON file to record instead of grading (set by `grade-all` for one student at a time)."
-    ).tag(config=True)
+    result = Instance(GradeResult, allow_none=True,
+                      help="The result to record instead of grading (set in-process by `recording`).")
 
     def preprocess(self, nb, resources):
         info = resources.get("nbgrader", {})
         name = f"{info.get('student', 'student')}/{info.get('notebook', 'notebook')}.ipynb"
-        result = self._precomputed() or self._grade(nb, info, name)
+        result = self.result or self._grade(nb, info, name)
         self.log.info("%s: %s, %g/%g", name, result.status, result.score, result.max_score)
         checks = {check.name: check for check in result.checks}
         for cell in nb.cells:
@@ -55,28 +55,34 @@ class GradeWithAutograder(NbGraderPreprocessor):
         return nb, resources
 
     def _grade(self, nb, info, name):
-        """Grades now, keeping the result beside grade-all's for `report`
-        (with no submission key, so grade-all will still grade it itself)."""
-        result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
-        if info.get("student") and info.get("assignment"):
-            ClassGrader(parent=self).keep_result(info["assignment"], info["student"], "", result.to_record())
-        return result
+        """Grades now, keeping the result beside grade-all's for `report` and `scores` (with no
+        submission key, so grade-all will still grade it itself). When the grader itself fails
+        (no data, no sandbox), the reason is kept and nbgrader fails this student: no points."""
+        from .cli import GRADER_ERRORS  # the command line's modules import this one
 
-    def _precomputed(self):
-        if not self.precomputed_result:
-            return None
-        with open(self.precomputed_result, encoding="utf-8") as handle:
-            return GradeResult.from_json(json.load(handle)["result"])
+        store = ResultStore(parent=self) if info.get("student") and info.get("assignment") else None
+        try:
+            result = Grader(parent=self).grade(nb, assignment=info.get("assignment"), name=name)
+        except GRADER_ERRORS as error:
+            if store:
+                store.keep_failure(info["assignment"], info["student"], "", str(error))
+            raise
+        if store:
+            store.keep(info["assignment"], info["student"], "", result.to_record())
+        return result
 
 
 def verdict_outputs(check, grade_id):
-    """What nbgrader scores: an error for 0 points, else the points as the result."""
+    """What nbgrader scores (`nbgrader.utils.determine_grade`): an error for 0
+    points; printed text only for all of the cell's points (every check is all
+    or nothing), so no `Out[ ]:` result shows. Either way the student reads one
+    verdict, wrapped to the page."""
     if check is None:
         return [error_output(f"The autograder has no check named {grade_id!r}; ask your instructor.")]
     if not check.passed:
-        return [error_output(check.message)]
-    return [new_output("stream", name="stdout", text=f"Passed: {check.message}\n"),
-            new_output("execute_result", data={"text/plain": f"{check.points:g}"}, execution_count=None)]
+        return [error_output(check.message, f"✘ Not passed, {points(0, check.max_points)}")]
+    verdict = wrapped(f"✔ Passed, {points(check.points, check.max_points)}: {check.message}")
+    return [new_output("stream", name="stdout", text=verdict + "\n")]
 
 
 def restored_grade_cell(check):
@@ -90,8 +96,10 @@ def restored_grade_cell(check):
     return cell
 
 
-def error_output(message):
-    return new_output("error", ename="CheckFailed", evalue=message, traceback=[f"CheckFailed: {message}"])
+def error_output(message, verdict="✘ Not graded"):
+    """An error nbgrader scores 0: `evalue` the reason, the traceback (what the page
+    shows) the verdict and the reason, wrapped to the page."""
+    return new_output("error", ename="CheckFailed", evalue=message, traceback=[wrapped(f"{verdict}: {message}")])
 
 
 class SubmissionExporter(NotebookExporter):
@@ -109,8 +117,12 @@ class SubmissionExporter(NotebookExporter):
 
     def _stand_in(self, resources, reason):
         info = resources["nbgrader"]
-        release = self.parent.coursedir.format_path(self.parent.coursedir.release_directory, ".",
-                                                    info["assignment"])
-        notebook = nbformat.read(os.path.join(release, f"{info['notebook']}.ipynb"), as_version=4)
-        notebook.metadata.setdefault("autograder", {})["unreadable"] = reason
-        return notebook
+        return stand_in_notebook(self.parent.coursedir, info["assignment"], info["notebook"], reason)
+
+
+def stand_in_notebook(coursedir, assignment, notebook, reason):
+    """The released notebook, marked with why the submitted one could not be read."""
+    release = coursedir.format_path(coursedir.release_directory, ".", assignment)
+    stand_in = nbformat.read(os.path.join(release, f"{notebook}.ipynb"), as_version=4)
+    stand_in.metadata.setdefault("autograder", {})["unreadable"] = reason
+    return stand_in

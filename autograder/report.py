@@ -27,7 +27,7 @@ from traitlets.config import LoggingConfigurable
 
 from .export import class_grades, gradebook_exists, utc_text
 from .figures.base import new_figure, png_output
-from .grade_all import ClassGrader
+from .results import ResultStore
 from .progress import Progress
 from .score import failure_reason
 from .spec import UnknownAssignment, load_spec
@@ -38,7 +38,7 @@ FULL_PROFILE = "full"  # the exercise as written; any other profile is flagged o
 
 def kept_results(parent, assignment):
     """{student: result record (`GradeResult.to_record()`)} of every result kept for `assignment`."""
-    return ClassGrader(parent=parent).saved_results(assignment)
+    return ResultStore(parent=parent).records(assignment)
 
 
 class ReportWriter(LoggingConfigurable):

@@ -9,7 +9,7 @@
 `to_record()` adds "details", kept with saved results for feedback and reports:
 {"assignment", "profile", "grading_seconds", "expects": {check: what it checks},
 "training": {"accuracy": [per epoch], "stopped_by_callback", "seconds_per_epoch"} when there was
-training, "crash": why training broke off, when it did, "figures": [{"title", "outputs": [{"mime", "data"}]}]}.
+training, "crash": why training broke off, when it did, "figures": [{"title", "outputs": [{"mime", "data", "alt"}]}]}.
 
 Example:
 
@@ -68,15 +68,12 @@ def strict(value):
 
 
 def run_checks(spec, evidence):
-    hints = hints_for(spec.pitfalls, evidence)
-    results = []
-    for check in spec.checks:
-        outcome = check.evaluate(evidence)
-        # A hint explains a failure, or warns of a habit that happened to work this time.
-        message = " ".join([outcome.message] + hints.get(check.name, []) + unsandboxed_note(evidence))
-        results.append(CheckResult(check.name, outcome.passed, float(check.points if outcome.passed else 0),
-                                   float(check.points), message))
-    return results
+    outcomes = [(check, check.evaluate(evidence)) for check in spec.checks]
+    # A hint explains a failure, or warns of a habit that happened to work this time.
+    hints = hints_for(spec.pitfalls, evidence, {check.name for check, outcome in outcomes if not outcome.passed})
+    return [CheckResult(check.name, outcome.passed, float(check.points if outcome.passed else 0), float(check.points),
+                        " ".join([outcome.message] + hints.get(check.name, []) + unsandboxed_note(evidence)))
+            for check, outcome in outcomes]
 
 
 def self_check_results(spec, evidence):

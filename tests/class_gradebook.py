@@ -19,7 +19,7 @@ import datetime
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
-from autograder.grade_all import ClassGrader
+from autograder.results import ResultStore
 from autograder.score import CheckResult, GradeResult, failed_result
 from autograder.spec import load_spec
 
@@ -77,9 +77,9 @@ def build_class(root, profile="quick"):
         (folder / f"{ASSIGNMENT}.ipynb").write_text("{}")
         (folder / "timestamp.txt").write_text(f"{stamp} UTC")
     records = {student: record(spec, student, profile) for student in STAMPS}
-    keeper = ClassGrader(config=course_config(root))
+    keeper = ResultStore(config=course_config(root))
     for student, kept in records.items():
-        keeper.keep_result(ASSIGNMENT, student, "", kept)
+        keeper.keep(ASSIGNMENT, student, "", kept)
     feedback = root / "feedback" / "alice" / ASSIGNMENT
     feedback.mkdir(parents=True)
     (feedback / f"{ASSIGNMENT}.html").write_text("<p>alice's feedback</p>")

@@ -16,6 +16,9 @@ SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")
 SHARED_MNIST = os.path.join(ROOT, "..", "shared", "data", "mnist.npz")
 SHARED_ASCENT = os.path.join(ROOT, "..", "shared", "data", "ascent.dat")
 CORPUS = os.path.join(ROOT, "tests", "adversarial")
+ARTIFACTS = os.path.join(ROOT, "test-artifacts")  # screenshots and logs a run leaves for people to look at
+CHROMIUM = "/usr/bin/chromium"  # Debian's; the browser tests never download one
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CHECK_NAMES = ["single_conv2d", "single_maxpooling2d", "reaches_target", "within_epoch_limit", "stops_at_target",
                "prints_stop_message"]
 

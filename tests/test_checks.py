@@ -181,3 +181,67 @@ def test_a_crash_is_the_reason_the_report_and_the_service_show():
     found.epochs[0].stop = False
     assert failure_reason(score(SPEC, found).to_record()) == "Your callback raised TypeError in epoch 1: '>' not supported"
     assert failure_reason(score(SPEC, evidence()).to_record()) == ""
+
+
+def messages(found):
+    return {check.name: check.message for check in score(SPEC, found).checks}
+
+
+def stopped_outside_the_if():
+    """The callback sets stop_training after its `if`: training stops after epoch 1, nothing printed."""
+    return evidence(curve=CURVE[:1], printed=[], trials={"accuracy": trial(stopped_at=0, printed_at=())})
+
+
+def test_a_hint_appears_once_on_the_check_it_explains_and_the_others_point_to_it():
+    found = evidence(curve=CURVE[:1], printed=[])
+    found.submission_source = "if logs.get('acc') > 0.998:"
+    found.fits[0].student_error = {"epoch": 0, "message": "TypeError: '>' not supported between 'NoneType' and 'float'"}
+    found.epochs[0].stop = False
+    result = messages(found)
+    hint = "logs.get('acc') returns None"
+    assert [name for name, message in result.items() if hint in message] == ["stops_at_target"]
+    for name in ("reaches_target", "within_epoch_limit", "prints_stop_message"):
+        assert result[name].count("See the hint under `stops_at_target`.") == 1, result[name]
+    assert "hint" not in result["single_conv2d"]  # a passing check unrelated to the mistake says nothing of it
+
+
+def test_a_passing_check_gets_no_pointer_but_the_warned_habit_keeps_its_hint():
+    found = evidence()
+    found.fits[0].input["max"] = 255.0  # Keras forgave unscaled pixels: every check passes
+    result = messages(found)
+    assert "scale them to [0, 1]" in result["reaches_target"]
+    assert not any("See the hint" in message or "scale them" in message
+                   for name, message in result.items() if name != "reaches_target")
+
+
+def test_stop_training_outside_the_if_is_explained_where_it_stops_not_where_it_prints():
+    result = messages(stopped_outside_the_if())
+    assert "must sit inside the `if`" in result["stops_at_target"]
+    assert "stopped training in epoch 1, before any epoch reached 0.998" in result["prints_stop_message"]
+    assert "where you print" not in result["prints_stop_message"]
+    assert "after 1 epoch at" in result["stops_at_target"]
+
+
+def test_the_self_check_on_stop_training_outside_the_if_points_to_the_stop():
+    found = stopped_outside_the_if()
+    verdicts = {check.name: check.evaluate(found) for check in SPEC.self_checks}
+    printed = verdicts["callback_prints"].message
+    assert not verdicts["callback_prints"].passed
+    assert "stopped training at epoch 1" in printed and "set stop_training inside the `if`" in printed
+    assert "print it exactly" not in printed
+    assert "only inside the `if`" in verdicts["callback_stops"].message
+
+
+def test_the_self_check_on_a_callback_that_never_fires_points_to_its_condition():
+    found = evidence(trials={"accuracy": trial(stopped_at=None, printed_at=())})
+    verdict = next(check for check in SPEC.self_checks if check.name == "callback_prints").evaluate(found)
+    assert not verdict.passed and "check the metric name your `if` reads" in verdict.message
+
+
+def test_two_mistakes_explained_on_one_check_give_one_pointer_and_none_to_a_passing_check():
+    from autograder.checks.pitfalls import Pitfall, hints_for
+
+    both = [Pitfall(name, f"hint {name}", "stops_at_target", ("reaches_target", "within_epoch_limit"),
+                    lambda evidence: True) for name in "ab"]
+    assert hints_for(both, evidence(), {"reaches_target"}) == {
+        "stops_at_target": ["hint a", "hint b"], "reaches_target": ["See the hint under `stops_at_target`."]}

@@ -172,3 +172,44 @@ def test_gpu_tasks_go_only_to_workers_that_advertise_a_gpu(tmp_path):
         for process in processes:
             process.kill()
             process.wait()
+
+
+def test_a_grader_failure_records_no_points_and_says_why(course, tmp_path):
+    """No MNIST copy: nothing can be graded. The student is "not graded", with the reason, in
+    grade-all's summary, in `scores` and in the report; the gradebook holds no points for them."""
+    subprocess.run(["nbgrader", "generate_assignment", "mnist_conv", "--force"], cwd=course, check=True,
+                   capture_output=True)
+    submit(course, "alice", SOLUTION)
+    missing = {"AUTOGRADER_MNIST": str(tmp_path / "no-mnist.npz")}
+    run = subprocess.run([sys.executable, "-m", "autograder", "grade-all", "mnist_conv", "--profile", "quick",
+                          "--workers", "1"], cwd=course, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, **missing})
+    assert run.returncode == 1, run.stdout + run.stderr[-3000:]
+    assert "not graded" in run.stdout and "no-mnist.npz" in run.stdout
+    assert "alice" not in gradebook_rows(course)
+
+    scores = subprocess.run([sys.executable, "-m", "autograder", "scores", "mnist_conv"], cwd=course,
+                            capture_output=True, text=True, timeout=300)
+    line = next(line for line in scores.stdout.splitlines() if line.startswith("alice"))
+    assert "not graded" in line and "no-mnist.npz" in line and "/8" not in line
+    rows, _, _ = report(course)
+    assert rows["alice"]["status"] == "not graded" and "no-mnist.npz" in rows["alice"]["reason"]
+    assert rows["alice"]["score"] == ""
+
+
+def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
+    from autograder.results import NOT_GRADED, ResultStore
+
+    store = ResultStore(root=str(tmp_path))
+    record = {"status": "graded", "score": 8.0, "max_score": 8.0, "checks": []}
+    store.keep("mnist_conv", "alice", "key-1", record)
+    assert store.result("mnist_conv", "alice", "key-1") == record == store.result("mnist_conv", "alice")
+    assert store.result("mnist_conv", "alice", "key-2") is None  # another submission: grade it
+    store.keep_failure("mnist_conv", "alice", "key-2", "No MNIST file at /x.npz")
+    assert store.result("mnist_conv", "alice") is None and store.failure("mnist_conv", "alice") == "No MNIST file at /x.npz"
+    folder = tmp_path / ".autograder" / "results" / "mnist_conv"
+    (folder / "bob.json").write_text('{"key": "k", "res')  # half written by hand, or not ours
+    kept = store.records("mnist_conv")
+    assert list(kept) == ["alice"] and kept["alice"]["status"] == NOT_GRADED and kept["alice"]["score"] is None
+    assert "No MNIST file" in kept["alice"]["details"]["error"]
+    assert sorted(os.listdir(folder)) == ["alice.json", "bob.json"]  # replaced atomically: no .tmp left

@@ -260,7 +260,7 @@ def test_two_students_graded_with_feedback_each_sees_only_their_own(hub, tmp_pat
     assert len(list((hub.exchange / "cnn-course" / "feedback").glob("*.html"))) == 2
     alice_feedback, bob_feedback = hub.fetched_feedback("alice"), hub.fetched_feedback("bob")
     assert len(alice_feedback) == 1 and len(bob_feedback) == 1  # each finds their own, and only that
-    assert "CheckFailed" not in alice_feedback[0] and "CheckFailed" in bob_feedback[0]
+    assert "✘ Not passed" not in alice_feedback[0] and "✘ Not passed" in bob_feedback[0]
 
 
 def test_service_killed_mid_grading_is_restarted_and_loses_nothing(hub):

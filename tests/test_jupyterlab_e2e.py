@@ -18,12 +18,11 @@ import nbformat
 import pytest
 from nbgrader.utils import get_username
 
-from conftest import ROOT, SOLUTION, answer_cell
+from conftest import ARTIFACTS as ALL_ARTIFACTS
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SOLUTION, answer_cell
 from jupyterlab_server import JupyterLabServer, isolated_jupyter_env
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = os.path.join(ROOT, "test-artifacts", "e2e")
+ARTIFACTS = os.path.join(ALL_ARTIFACTS, "e2e")
 ASSIGNMENT = "mnist_conv"
 
 if not os.path.exists(CHROMIUM):
@@ -241,4 +240,6 @@ def work_through(browser, course, student, solution):
     page.locator(f'.jp-DirListing-item:has-text("{ASSIGNMENT}.html")').dblclick()
     feedback = page.frame_locator("#jp-main-dock-panel .jp-HTMLViewer iframe")
     expect(feedback.get_by_text(f"{ASSIGNMENT} (Score: 8.0 / 8.0)")).to_be_visible()
+    expect(feedback.locator("#toc a", has_text="Check reaches_target")).to_be_visible()  # made by the formgrader too
+    expect(feedback.get_by_text("A shortened grading")).to_be_visible()  # graded on quick, and it says so
     browser.shot("student-feedback")

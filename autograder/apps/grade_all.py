@@ -2,9 +2,10 @@
 
 Grades every new or changed submission in submitted/ into the gradebook, in
 parallel on a Dask cluster (a local one unless --scheduler names one), with a
-progress bar and a summary table. --student grades that student's submission
-only; --force grades again even what is up to date (one student's with
---student, everyone's without).
+progress bar and a summary table, with the bookkeeping time per submission
+(keeping the result, recording it, writing the autograded notebook).
+--student grades that student's submission only; --force grades again even
+what is up to date (one student's with --student, everyone's without).
 
 Exit status: 0 when every submission is graded and recorded (0 points
 included); 1 when a submission could not be graded (it is listed with why,
@@ -44,6 +45,8 @@ def run(args, config):
     results = grader.grade_all(args.assignment, args.workers, args.scheduler, args.profile,
                                student=args.student, force=args.force)
     print(summary(results))
+    if grader.bookkeeping:
+        print(grader.bookkeeping_summary())
     return 1 if any("error" in result for result in results.values()) else 0
 
 

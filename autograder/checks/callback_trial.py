@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from .base import Check, Outcome
 
-KEYS = ("accuracy", "acc")
-RESCALING = ("Rescaling", "Normalization")  # layers that scale pixels inside the model  # Keras 3 reports the name given to compile(); the lesson's old code used 'acc'
+KEYS = ("accuracy", "acc")  # Keras 3 reports the name given to compile(); the lesson's old code used 'acc'
+RESCALING = ("Rescaling", "Normalization")  # layers that scale pixels inside the model
 
 
 def trial_or_problem(evidence, key):
@@ -53,7 +53,8 @@ def stop_verdict(trial, script, target):
                 f"(check the metric name it reads and the comparison with {target}).")
     if stopped < expected:
         return (f"Fed the epoch accuracies {series}, your callback stopped training at epoch {stopped + 1}, where "
-                f"accuracy was only {script[stopped]}: set stop_training only when accuracy reaches {target}.")
+                f"accuracy was only {script[stopped]}: set self.model.stop_training = True only inside the `if` "
+                f"that tests whether accuracy reaches {target}.")
     if stopped > expected:
         return (f"Fed the epoch accuracies {series}, your callback let epoch {expected + 1} (accuracy "
                 f"{script[expected]}) pass and stopped at epoch {stopped + 1}: stop at the first epoch that "
@@ -65,6 +66,14 @@ def print_verdict(trial, message, script, target):
     """What is wrong with what the trial printed ('' when nothing is): the
     message belongs to the first scripted epoch reaching `target`, and only to it."""
     printed, expected = [i for i, text in enumerate(trial["printed"]) if message in text], first_at_target(script, target)
+    stopped = trial["stopped_at"]
+    if not printed and stopped is not None and stopped < expected:
+        return (f"On a scripted series of epochs, your callback stopped training at epoch {stopped + 1} (accuracy "
+                f"{script[stopped]}), before epoch {expected + 1}, the first to reach {target}, where the message "
+                "belongs: set stop_training inside the `if` that tests the accuracy, where you print the message.")
+    if not printed and stopped is None:
+        return (f"On a scripted series of epochs, the message \"{message}\" was never printed and training never "
+                f"stopped: check the metric name your `if` reads and its comparison with {target}.")
     if not printed:
         return (f"On a scripted series of epochs, the message \"{message}\" was never printed: print it exactly, "
                 "in the same `if` that sets stop_training.")
@@ -116,6 +125,7 @@ class CallbackPrints(Check):
             return Outcome(False, "", problem[0].upper() + problem[1:] + ".")
         verdict = print_verdict(trial, self.message, self.script, self.target)
         return Outcome(not verdict, "Your callback printed the message once, when it stopped training.", verdict)
+
 
 @dataclass(frozen=True)
 class FitInput(Check):

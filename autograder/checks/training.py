@@ -69,7 +69,7 @@ def first_reaching_or_problem(evidence, target):
     if first is None:
         best = max((e.accuracy for e in evidence.epochs if e.accuracy is not None), default=None)
         return None, Outcome(False, "", f"Training accuracy peaked at {format_accuracy(best)} in "
-                             f"{len(evidence.epochs)} epochs, below the target {target}.")
+                             f"{count_epochs(len(evidence.epochs))}, below the target {target}.")
     return first, None
 
 
@@ -129,7 +129,7 @@ class StopsAtTarget(Check):
             return missing
         ran, first = len(evidence.epochs), evidence.first_epoch_reaching(self.target)
         if first is None:
-            return Outcome(False, "", f"Training stopped after {ran} epochs at accuracy "
+            return Outcome(False, "", f"Training stopped after {count_epochs(ran)} at accuracy "
                            f"{format_accuracy(evidence.epochs[-1].accuracy)}, before reaching {self.target}.")
         if first + 1 < ran:
             return Outcome(False, "", f"Accuracy reached {self.target} in epoch {first + 1}, but training went on "
@@ -160,6 +160,9 @@ class PrintsStopMessage(Check):
         if missing := incomplete_training(evidence):
             return missing
         printed, last = evidence.epochs_printing(self.message), len(evidence.epochs) - 1
+        if not printed and evidence.stopped_by_callback and evidence.first_epoch_reaching(self.target) is None:
+            return Outcome(False, "", f"Your callback stopped training in epoch {last + 1}, before any epoch reached "
+                           f"{self.target}, so the message had no epoch to be printed in.")
         if not printed:
             where = " outside training, not by your callback" if evidence.printed_outside_training(self.message) else ""
             return Outcome(False, "", f"The message \"{self.message}\" was not printed{where} during training.")
@@ -178,6 +181,10 @@ class PrintsStopMessage(Check):
         verdict = problem or print_verdict(trial, self.message, self.script, self.target)
         return Outcome(not verdict, f"Your callback printed \"{self.message}\" in epoch {last + 1}, where it stopped "
                        "training.", f"The message came in the right epoch, but not by the rule: {verdict}")
+
+
+def count_epochs(count):
+    return f"{count} epoch" + ("" if count == 1 else "s")
 
 
 def format_accuracy(value):

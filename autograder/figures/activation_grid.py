@@ -36,4 +36,6 @@ class ActivationGrid(Figure):
                 axes.set_yticks([])
                 if row == 0:
                     axes.set_title(f"layer {column + 1}: {layer.shape[1]}x{layer.shape[2]}", fontsize=9)
-        return [png_output(figure)]
+        sizes = ", ".join(f"{layer.shape[1]}x{layer.shape[2]}" for layer in maps)
+        return [png_output(figure, alt=f"A grid of {rows} test images (rows) by {columns} layers (columns): the "
+                                       f"activations of one filter after each layer, of sizes {sizes}.")]

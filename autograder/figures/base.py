@@ -18,7 +18,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Figure:
     """Base class: subclasses implement `outputs(evidence) -> list of outputs`,
-    each {"mime": ..., "data": ...}; an empty list when there is nothing to show."""
+    each {"mime": ..., "data": ...} (and "alt" for a picture); an empty list when there is nothing to show."""
 
     title: str
 
@@ -35,21 +35,24 @@ def html_output(html):
     return {"mime": "text/html", "data": html}
 
 
-def png_output(figure):
-    """A matplotlib figure as a PNG output (the figure is closed)."""
+def png_output(figure, alt=""):
+    """A matplotlib figure as a PNG output (the figure is closed), with `alt`, the
+    same in words for whoever cannot see it: the page's alt text. Every figure
+    of a feedback page gives one."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(figure)
-    return {"mime": "image/png", "data": base64.b64encode(buffer.getvalue()).decode("ascii")}
+    return {"mime": "image/png", "data": base64.b64encode(buffer.getvalue()).decode("ascii"), "alt": alt}
 
 
-def new_figure(width, height):
-    """A matplotlib figure drawn off-screen (grading machines have no display)."""
+def new_figure(width, height, **options):
+    """A matplotlib figure drawn off-screen (grading machines have no display);
+    `options` go to matplotlib's `figure()`."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.figure(figsize=(width, height))
+    return plt.figure(figsize=(width, height), **options)

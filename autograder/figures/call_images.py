@@ -22,9 +22,11 @@ class CallImages(Figure):
         if not shown:
             return []
         figure = new_figure(3.2 * len(shown), 3.6)
-        for index, (call, image) in enumerate(shown, start=1):
+        titles = [f"{call.function}({', '.join(call.args[1:]) or call.args[0]})" for call, _ in shown]
+        for index, ((call, image), title) in enumerate(zip(shown, titles), start=1):
             axes = figure.add_subplot(1, len(shown), index)
             axes.imshow(image, cmap="gray")
-            axes.set_title(f"{call.function}({', '.join(call.args[1:]) or call.args[0]})\n{image.shape}", fontsize=9)
+            axes.set_title(f"{title}\n{image.shape}", fontsize=9)
             axes.axis("off")
-        return [png_output(figure)]
+        described = "; ".join(f"{title}, {image.shape[0]}x{image.shape[1]}" for (_, image), title in zip(shown, titles))
+        return [png_output(figure, alt=f"{len(shown)} grey-scale images, what your functions returned: {described}.")]
