@@ -84,7 +84,7 @@ c.RunInIsolation.sandbox_group = 65534  # its gid
 
 # --- grading a class (python -m autograder grade-all) and its report ----------------
 c.ClassGrader.jobs_per_gpu = 2  # gradings sharing one GPU at once (each takes GPU memory as it needs it)
-c.ClassGrader.results_folder = ".autograder/results"  # results kept until recorded, relative to the course root
+c.ResultStore.folder = ".autograder/results"  # each student's latest result, relative to the course root
 c.ReportWriter.reports_folder = ".autograder/reports"  # report.csv and report.html per assignment, same
 # Set by grade-all for each student it records (the result it computed), never here:
 # c.GradeWithAutograder.precomputed_result = ""

@@ -32,6 +32,7 @@ CONFIGURABLES = [
     "datasets.ascent.AscentImage",
     "datasets.fashion_mnist.FashionMnistData",
     "grade_all.ClassGrader",
+    "results.ResultStore",
     "report.ReportWriter",
     "export.GradeExporter",
     "calibration.Calibration",
