@@ -142,10 +142,19 @@ class ClassGrader(LoggingConfigurable):
             self.recorder = None
 
     def record(self, assignment, job):
-        """Into the gradebook, in this process, with the saved result (no second training)."""
+        """Into the gradebook, in this process, with the saved result (no second training).
+        Returns None, or the error entry of a submission nbgrader would not record: its student's
+        changes are rolled back, its result stays kept for the next run, the others are recorded."""
         with self.timed(job):
             result = GradeResult.from_json(self.cached_result(assignment, job))
-            self.recorder.record(assignment, job.student, result)
+            try:
+                self.recorder.record(assignment, job.student, result)
+            except Exception as error:  # nbgrader's preprocessors raise all kinds on a notebook they refuse
+                reason = f"graded ({result.score:g}/{result.max_score:g}) but not recorded in the gradebook: " \
+                         f"{type(error).__name__}: {' '.join(str(error).split())}"
+                self.log.error("%s: %s", job.student, reason)
+                return {"status": "error", "error": reason}
+        return None
 
     @contextmanager
     def timed(self, job):
@@ -186,8 +195,7 @@ class ClassGrader(LoggingConfigurable):
             return results
         with self.recording():
             for job in to_record:
-                self.record(assignment, job)
-                results[job.student] = self.cached_result(assignment, job)
+                results[job.student] = self.record(assignment, job) or self.cached_result(assignment, job)
             if to_grade:
                 with open_client(workers, scheduler, self.jobs_per_gpu) as (client, task_resources):
                     self._run(client, task_resources, assignment, profile, to_grade, results)
@@ -215,8 +223,8 @@ class ClassGrader(LoggingConfigurable):
                     else:
                         result = future.result()
                         self.save_result(assignment, job, result)
-                        self.record(assignment, job)
-                        results[job.student] = result
+                        results[job.student] = self.record(assignment, job) or result
+                        failed = "error" in results[job.student]
                     progress.advance(failed=failed)
                 progress.update(running=running_count(client, remaining))
         finally:

@@ -212,7 +212,9 @@ class GradingService(LoggingConfigurable):
         """Records the saved result (once), releases feedback where allowed, marks the row done."""
         assignment, student = row["assignment"], row["student"]
         if not self.grader.recorded(assignment, job):
-            self.grader.record(assignment, job)
+            failure = self.grader.record(assignment, job)
+            if failure:  # tried again later, up to max_attempts, like a grading that failed
+                raise RuntimeError(failure["error"])
         feedback = self.policy.releases_feedback(assignment)
         if feedback:
             with self.grader.timed(job):

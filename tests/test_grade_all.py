@@ -213,3 +213,32 @@ def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
     assert list(kept) == ["alice"] and kept["alice"]["status"] == NOT_GRADED and kept["alice"]["score"] is None
     assert "No MNIST file" in kept["alice"]["details"]["error"]
     assert sorted(os.listdir(folder)) == ["alice.json", "bob.json"]  # replaced atomically: no .tmp left
+
+
+def test_a_submission_nbgrader_will_not_record_is_reported_and_kept_for_the_next_run(tmp_path):
+    """A notebook that makes one of nbgrader's preprocessors raise costs that student's
+    recording only (rolled back, reported, retried next run), never the class's."""
+    from autograder.grade_all import ClassGrader, Job
+    from autograder.score import CheckResult, GradeResult
+
+    class Refusing:
+        def record(self, assignment, student, result):
+            raise ValueError("cell metadata is invalid")
+
+    grader = ClassGrader(config=course_config_at(tmp_path))
+    job = Job("mallory", str(tmp_path / "mnist_conv.ipynb"), "2026-11-28 10:00:00 UTC", "key-1")
+    result = GradeResult("graded", 1, 1, None, None, [CheckResult("single_conv2d", True, 1, 1, "one Conv2D")])
+    grader.save_result("mnist_conv", job, result.to_record())
+    grader.recorder = Refusing()
+    entry = grader.record("mnist_conv", job)
+    assert entry["status"] == "error"
+    assert entry["error"] == ("graded (1/1) but not recorded in the gradebook: ValueError: cell metadata is invalid")
+    assert grader.cached_result("mnist_conv", job) == result.to_record()  # kept: the next run records it
+
+
+def course_config_at(root):
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    return config
