@@ -79,8 +79,11 @@ class Calibration(LoggingConfigurable):
         "root (c.CourseDirectory.root).",
     ).tag(config=True)
 
-    wall_multiple = Float(8.0, help="Wall-time limit of a run: this many times the reference's total seconds "
-                          "on the same profile (and never below wall_floor).").tag(config=True)
+    wall_multiple = Float(6.0, help="Wall-time limit of a run: this many times the reference's run stretched to "
+                          "wall_epochs epochs (its fixed part plus that many of its epochs), never below wall_floor: "
+                          "room for a model slower per epoch than the reference, on a busier machine.").tag(config=True)
+    wall_epochs = Integer(20, help="Epochs the wall-time limit makes room for: the exercise's epoch limit "
+                          "(mnist_conv allows 20), so a student who trains them all is not cut off.").tag(config=True)
     wall_floor = Integer(60, help="Seconds: the smallest wall-time limit derived from the calibration.").tag(
         config=True)
     memory_multiple = Float(4.0, help="Memory limit of a run: this many times the reference's peak memory (its "
@@ -88,9 +91,10 @@ class Calibration(LoggingConfigurable):
                             "memory_floor.").tag(config=True)
     memory_floor = Integer(2 * 2**30, help="Bytes: the smallest memory limit derived from the calibration.").tag(
         config=True)
-    stall_multiple = Float(10.0, help="A run is stopped when, during a fit, no epoch has ended for this many times "
+    stall_multiple = Float(30.0, help="A run is stopped when, during a fit, no epoch has ended for this many times "
                            "the reference's seconds per epoch (never below stall_floor): a callback that never "
-                           "returns holds the trainer.").tag(config=True)
+                           "returns holds the trainer; an honest epoch of batch size 1 is ~10 times the "
+                           "reference's.").tag(config=True)
     stall_floor = Integer(30, help="Seconds: the shortest stall the watchdog stops a run for.").tag(config=True)
 
     uncalibrated_time_limit = Dict(
@@ -155,10 +159,18 @@ class Calibration(LoggingConfigurable):
             return {"wall_seconds": wall, "memory": self.uncalibrated_memory_limit, "stall_seconds": stall,
                     "reference_epoch_seconds": None}
         epoch = figures.seconds_per_epoch
-        return {"wall_seconds": max(self.wall_floor, round(self.wall_multiple * figures.total_seconds)),
+        return {"wall_seconds": max(self.wall_floor, round(self.wall_multiple * self.allowed_seconds(figures))),
                 "memory": max(self.memory_floor, round(self.memory_multiple * figures.peak_memory)),
                 "stall_seconds": max(self.stall_floor, round(self.stall_multiple * epoch)) if epoch else stall,
                 "reference_epoch_seconds": epoch}
+
+    def allowed_seconds(self, figures):
+        """The reference's run stretched to `wall_epochs` epochs: its fixed part (start-up, data,
+        checks) plus that many of its epochs; its total when it has no epochs (a self-check)."""
+        if not figures.seconds_per_epoch:
+            return figures.total_seconds
+        fixed = max(0.0, figures.total_seconds - figures.epochs * figures.seconds_per_epoch)
+        return fixed + max(self.wall_epochs, figures.epochs) * figures.seconds_per_epoch
 
 
 def by_profile(configured, defaults, profile):

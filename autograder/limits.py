@@ -191,7 +191,8 @@ def remove_dir(folder):
 
 class Watchdog:
     """Decides, from the trainer's records as they come, when a run has stalled:
-    a fit is under way and no epoch has ended (nor the fit) for `stall_seconds`.
+    a fit is under way (until its on_train_end callbacks return) and no epoch has
+    ended (nor the fit) for `stall_seconds`.
     Outside fits (before the first, between two, after the last) only the wall
     limit binds. Also keeps the trainer's seconds per epoch. `record`: the
     trainer's record file, which `poll` reads (it is the grader's own: no
@@ -228,7 +229,7 @@ class Watchdog:
                 if isinstance(seconds, (int, float)) and isinstance(self._last_end, (int, float)):
                     self.epoch_seconds.append(seconds - self._last_end)
                 self._last_end = seconds
-            elif kind in (Record.FIT_END, Record.REFUSED):
+            elif kind in (Record.TRAIN_END, Record.REFUSED):
                 self.open_fits.discard(fit)
         if self.open_fits and now - self.progress_at >= self.stall_seconds:
             return f"because {self.reason()}"

@@ -73,6 +73,7 @@ class Record:
     """Lines of the trainer's record (trusted: written where no student code runs)."""
 
     FIT, EPOCH, FIT_END, REFUSED = "fit", "epoch", "fit_end", "refused"
+    TRAIN_END = "train_end"  # the fit's on_train_end callbacks returned: nothing of that fit runs any more
 
 
 class Message:
@@ -84,6 +85,7 @@ class Message:
     REPLY = "reply"  # R->T: {"stop", "printed", "learning_rate", "error"}
     FIT_DONE = "fit_done"  # T->R: {} + the trained weights
     REFUSED = "refused"  # T->R: {"reason"}: the model cannot be trained from data alone
+    TRAIN_END = "train_end"  # R->T: {} after FIT_DONE: the callbacks' on_train_end returned (or raised)
 
 
 @dataclass

@@ -310,9 +310,13 @@ def relay_epochs(keras, model, callbacks, link, log, state, arguments):
             hook = (lambda: hooks.on_epoch_begin(state.epoch))
         reply, raised = run_hook(hook, model, state, raised)
         link.send(Message.REPLY, reply)
+    try:
+        if not raised:
+            hooks.on_train_end()
+    finally:  # the trainer waits for it: until then the grader's watchdog counts the fit as running
+        link.send(Message.TRAIN_END, {})
     if raised:
         raise raised
-    hooks.on_train_end()
     return model.history
 
 

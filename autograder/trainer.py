@@ -114,6 +114,7 @@ class Session:
         except Exception as error:  # Keras refused the data or the model: the student's to fix
             reason = f"{type(error).__name__}: {first_line(error)}"
             self.record.write(Record.FIT_END, fit=index, error=reason, epochs=relay.epochs)
+            self.record.write(Record.TRAIN_END, fit=index)  # the runner raises at once: no callback runs
             self.send(Message.REFUSED, {"reason": reason})
             return
         self.epochs += relay.epochs
@@ -121,6 +122,15 @@ class Session:
         self.record.write(Record.FIT_END, fit=index, epochs=relay.epochs, stopped=relay.stopped,
                           error=relay.student_error)
         self.send(Message.FIT_DONE, {}, model.get_weights())
+        self.await_train_end(index)
+
+    def await_train_end(self, index):
+        """The student's on_train_end callbacks run once the weights are back: the fit stays open
+        in the record (for the grader's watchdog) until the runner says they returned."""
+        kind, _, _ = protocol.receive(self.incoming, protocol.Limits(header_bytes=1024, array_bytes=0))
+        if kind != Message.TRAIN_END:
+            raise protocol.ProtocolError(f"expected the end of training, got {kind!r}")
+        self.record.write(Record.TRAIN_END, fit=index)
 
     def prepare(self, header, arrays, index):
         """(model, FitData, comparison with the grader's data) for a fit request, or Refused saying why not."""

@@ -137,6 +137,7 @@ def answer_epochs(callback, header, x, y, outgoing, incoming):
             stop = message["logs"].get(callback["metric"], 0) >= callback["target"]
             protocol.send(outgoing, Message.REPLY, {"stop": stop, "printed": callback["message"] if stop else ""})
         elif kind == Message.FIT_DONE:
+            protocol.send(outgoing, Message.TRAIN_END, {})
             return
         else:
             raise SystemExit(f"the trainer answered {kind}: {message}")

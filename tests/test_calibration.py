@@ -82,10 +82,10 @@ def test_limits_are_the_stated_multiples_never_below_the_floors(calibration):
     calibration.write("mnist_conv", "full", Figures(7, 20.0, 160.0, 3 * 2**30))
     calibration.write("mnist_conv", "check", CHECK)
     assert calibration.derived("mnist_conv", "quick") == {
-        "wall_seconds": 144, "memory": 4 * 2**30, "stall_seconds": 30,
+        "wall_seconds": 288, "memory": 4 * 2**30, "stall_seconds": 60,
         "reference_epoch_seconds": 2.0}
     assert calibration.derived("mnist_conv", "full") == {
-        "wall_seconds": 1280, "memory": 12 * 2**30, "stall_seconds": 200,
+        "wall_seconds": 2520, "memory": 12 * 2**30, "stall_seconds": 600,
         "reference_epoch_seconds": 20.0}
     check = calibration.derived("mnist_conv", "check")
     assert (check["wall_seconds"], check["memory"]) == (60, 2 * 2**30)
@@ -94,7 +94,7 @@ def test_limits_are_the_stated_multiples_never_below_the_floors(calibration):
 def test_an_unknown_epoch_time_leaves_the_stall_limit_to_its_fallback(calibration):
     calibration.write("mnist_conv", "quick", Figures(5, None, 18.0, 2**30))
     assert calibration.derived("mnist_conv", "quick")["stall_seconds"] == 90
-    assert calibration.derived("mnist_conv", "quick")["wall_seconds"] == 144
+    assert calibration.derived("mnist_conv", "quick")["wall_seconds"] == 108
 
 
 def test_uncalibrated_fallbacks_and_a_partial_configured_dict(calibration):
@@ -123,7 +123,7 @@ def test_the_reference_is_graded_without_the_old_calibration(calibration, tmp_pa
     config.Calibration.path = calibration.file
     measuring = Calibration(config=calibrate.uncalibrated(config, str(tmp_path / "empty")))
     assert measuring.derived("mnist_conv", "quick")["wall_seconds"] == 600
-    assert Calibration(config=config).derived("mnist_conv", "quick")["wall_seconds"] == 144  # left as it was
+    assert Calibration(config=config).derived("mnist_conv", "quick")["wall_seconds"] == 288  # left as it was
 
 
 def test_calibrate_refuses_an_unusable_file_or_no_reference_before_grading(tmp_path, capsys):

@@ -32,6 +32,9 @@ class FakeTrainer:
         return self.script.pop(0)
 
     def send(self, kind, header, arrays=()):
+        if kind == Message.TRAIN_END:
+            self.train_ended = True
+            return
         assert kind == Message.REPLY
         self.replies.append(header)
 

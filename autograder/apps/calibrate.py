@@ -46,7 +46,9 @@ def run(args, config):
         profile = args.profile or grader.profile
         measured = {}
         if load_spec(args.assignment).self_checks:  # first: the peak memory only ever grows
-            measured["check"] = measure(lambda: grader.self_check(reference, assignment=args.assignment))[1]
+            # on the course's profile, whatever --profile says: the data students' `check` reads
+            measured["check"] = measure(lambda: grader.self_check(reference, assignment=args.assignment,
+                                                                  profile=grader.profile))[1]
         result, figures = measure(lambda: grader.grade(reference, assignment=args.assignment, profile=profile))
     if result.status != "graded" or result.score != result.max_score:
         lost = "; ".join(f"{c.name}: {c.message}" for c in result.checks if not c.passed)
