@@ -139,3 +139,12 @@ def test_calibrate_refuses_an_unusable_file_or_no_reference_before_grading(tmp_p
     assert calibrate.run(args, config) == 2
     assert "cannot read the calibration file" in capsys.readouterr().out
     assert (tmp_path / ".autograder" / "calibration.json").read_text() == "{broken"
+
+
+def test_an_honest_slow_run_measured_here_fits_the_limits_derived_from_the_reference(calibration):
+    """The reference on quick, idle (7 epochs of 1.6 s, 17 s in all), against an honest notebook
+    graded 8/8 with batch_size=1 and a validation split: 11 epochs of 17 s, 201 s in all,
+    measured on the same 2 cores while they were shared (README, Limits)."""
+    calibration.write("mnist_conv", "quick", Figures(7, 1.6, 17.0, 2**30))
+    limits = calibration.derived("mnist_conv", "quick")
+    assert limits["wall_seconds"] > 201 and limits["stall_seconds"] > 17
