@@ -26,8 +26,17 @@ The layouts, as each platform documents its grade import:
   then one column per grade item, which the import maps to the item. Moodle
   reads an empty cell (or "-") as "no grade", so a missing submission gets 0.
 - `csv`: a plain CSV, one row per student: id, names, email, whether and when
-  they submitted, lateness, raw score, late penalty, score, and one column per
-  check (grade cell), empty when there was no submission.
+  they submitted, lateness, raw score, late penalty, score, why the autograder
+  could not grade them, and one column per check (grade cell), empty when
+  there was no submission.
+
+A student whose latest submission the grader itself could not grade (no data,
+no sandbox: a "not graded" in the autograder's results) has no grade, not the
+one the gradebook may hold from an earlier submission: a blank grade in every
+layout (both platforms then leave the student ungraded), the reason in the
+plain CSV, and a warning naming them. Text that a spreadsheet would read as a
+formula (a name beginning with `=`, `+`, `-` or `@`) is written with a
+leading `'`, as OWASP advises against CSV injection.
 
 Example:
 
@@ -45,6 +54,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import LoggingConfigurable
 
+from .results import NOT_GRADED, ResultStore
 from .spec import UnknownAssignment
 
 FORMATS = ("canvas", "moodle", "csv")
@@ -52,7 +62,8 @@ CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 MOODLE_ID_HEADERS = {"username": "Username", "idnumber": "ID number", "email": "Email address"}
 PLAIN_COLUMNS = ["student_id", "last_name", "first_name", "email", "submitted", "timestamp", "duedate",
                  "seconds_late", "raw_score", "late_submission_penalty", "score", "max_score",
-                 "needs_manual_grade"]
+                 "needs_manual_grade", "not_graded"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportError(ValueError):
@@ -76,6 +87,7 @@ class StudentGrade:
     max_score: float = 0.0
     needs_manual_grade: bool = False
     checks: dict = field(default_factory=dict)  # {grade cell: score}
+    not_graded: str = ""  # why the grader could not grade the latest submission ('' when it did)
 
     @property
     def score(self):
@@ -88,8 +100,9 @@ def gradebook_exists(db_url):
     return not db_url.startswith(prefix) or os.path.exists(db_url[len(prefix):])
 
 
-def class_grades(db_url, assignment):
-    """(grade cell names, [StudentGrade] for every student in the gradebook, by id).
+def class_grades(db_url, assignment, failures):
+    """(grade cell names, [StudentGrade] for every student in the gradebook and of
+    `failures` ({student: why the grader could not grade them}), by id).
 
     UnknownAssignment, naming the known ones, when the gradebook lacks `assignment`."""
     if not gradebook_exists(db_url):
@@ -101,9 +114,18 @@ def class_grades(db_url, assignment):
             known = ", ".join(sorted(item.name for item in gradebook.assignments)) or "none yet"
             raise UnknownAssignment(f"no assignment {assignment!r} in the gradebook; known: {known}") from None
         cells = [cell.name for notebook in found.notebooks for cell in notebook.grade_cells]
-        grades = [student_grade(gradebook, found, student) for student in sorted(gradebook.students,
-                                                                              key=lambda s: s.id)]
-    return cells, grades
+        grades = [student_grade(gradebook, found, student) for student in gradebook.students]
+        # Handed in, not graded, so not in the gradebook yet (grade-all records only what it graded).
+        grades += [StudentGrade(student, "", "", "", submitted=True, max_score=found.max_score)
+                   for student in set(failures) - {grade.student for grade in grades}]
+    for grade in grades:
+        grade.not_graded = failures.get(grade.student, "")
+    return cells, sorted(grades, key=lambda grade: grade.student)
+
+
+def safe_cell(text):
+    """`text` as a CSV cell no spreadsheet runs as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def student_grade(gradebook, assignment, student):
@@ -154,17 +176,33 @@ class GradeExporter(LoggingConfigurable):
         if layout not in FORMATS:
             raise ExportError(f"unknown export format {layout!r}; choose one of {', '.join(FORMATS)}")
         coursedir = CourseDirectory(parent=self)
-        cells, grades = class_grades(coursedir.db_url, assignment)
+        cells, grades = class_grades(coursedir.db_url, assignment, self.failures(assignment, coursedir.root))
         table = getattr(self, f"{layout}_table")(assignment, cells, grades)
         output = output or os.path.join(coursedir.root, f"{assignment}-{layout}.csv")
         with open(output, "w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(table)
+            csv.writer(handle).writerows([[safe_cell(str(cell)) for cell in row] for row in table])
+        self.warn(grades)
+        return output
+
+    def failures(self, assignment, root):
+        """{student: reason} of the students whose latest submission the grader could not grade."""
+        records = ResultStore(parent=self, root=root).records(assignment)
+        return {student: record["details"]["error"] for student, record in records.items()
+                if record["status"] == NOT_GRADED}
+
+    def warn(self, grades):
         manual = [grade.student for grade in grades if grade.needs_manual_grade]
         if manual:
             self.log.warning("Still to grade by hand in nbgrader (exported as they stand): %s", ", ".join(manual))
-        return output
+        failed = [grade.student for grade in grades if grade.not_graded]
+        if failed:
+            self.log.warning("Not graded: the grader could not grade their latest submission, exported without a "
+                             "grade (see the plain CSV's not_graded column; grade them again with grade-all): %s",
+                             ", ".join(failed))
 
     def grade_text(self, grade):
+        if grade.not_graded:
+            return ""
         return f"{grade.score:g}" if grade.submitted else self.missing_grade
 
     def canvas_table(self, assignment, cells, grades):
@@ -196,16 +234,21 @@ class GradeExporter(LoggingConfigurable):
         for grade in grades:
             if not grade.submitted:
                 table.append([grade.student, grade.last_name, grade.first_name, grade.email, "no", "",
-                              utc_text(grade.duedate), "", "", "", "0", f"{grade.max_score:g}", ""]
+                              utc_text(grade.duedate), "", "", "", "0", f"{grade.max_score:g}", "", ""]
                              + [""] * len(cells))
                 continue
-            table.append([grade.student, grade.last_name, grade.first_name, grade.email, "yes",
-                          utc_text(grade.timestamp), utc_text(grade.duedate), f"{grade.seconds_late:g}",
-                          f"{grade.raw_score:g}", f"{grade.penalty:g}", f"{grade.score:g}", f"{grade.max_score:g}",
-                          "yes" if grade.needs_manual_grade else "no"]
-                         + [f"{grade.checks[name]:g}" if grade.checks.get(name) is not None else ""
-                            for name in cells])
+            table.append(submitted_row(grade, cells))
         return table
+
+
+def submitted_row(grade, cells):
+    """The plain CSV's row of a student who handed in; no scores when not graded."""
+    scores = ["", "", ""] if grade.not_graded else [f"{grade.raw_score:g}", f"{grade.penalty:g}", f"{grade.score:g}"]
+    checks = [""] * len(cells) if grade.not_graded else \
+        [f"{grade.checks[name]:g}" if grade.checks.get(name) is not None else "" for name in cells]
+    return ([grade.student, grade.last_name, grade.first_name, grade.email, "yes", utc_text(grade.timestamp),
+             utc_text(grade.duedate), f"{grade.seconds_late:g}", *scores, f"{grade.max_score:g}",
+             "yes" if grade.needs_manual_grade else "no", grade.not_graded] + checks)
 
 
 def utc_text(moment):

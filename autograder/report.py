@@ -25,7 +25,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
-from .export import class_grades, gradebook_exists, utc_text
+from .export import class_grades, gradebook_exists, safe_cell, utc_text
 from .figures.base import new_figure, png_output
 from .results import ResultStore
 from .progress import Progress
@@ -94,7 +94,7 @@ def gradebook_entries(db_url, assignment):
     if not gradebook_exists(db_url):
         return [], {}
     try:
-        _, grades = class_grades(db_url, assignment)
+        _, grades = class_grades(db_url, assignment, failures={})  # this report reads the failures itself
     except UnknownAssignment:
         return [], {}
     return [grade.student for grade in grades], {
@@ -168,9 +168,9 @@ def write_csv(path, rows, spec):
         writer = csv.writer(handle)
         writer.writerow(COLUMNS + names + ["feedback"])
         for entry in rows:
-            writer.writerow([blank(entry[column]) for column in COLUMNS] +
-                            [blank(entry["checks"].get(name)) for name in names] +
-                            [" ".join(link or "" for _, link in entry["feedback"])])
+            cells = ([blank(entry[column]) for column in COLUMNS] + [blank(entry["checks"].get(name)) for name in names]
+                     + [" ".join(link or "" for _, link in entry["feedback"])])
+            writer.writerow([safe_cell(str(cell)) for cell in cells])
 
 
 def blank(value):

@@ -13,6 +13,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.export import ExportError, GradeExporter
+from autograder.results import ResultStore
 from class_gradebook import ASSIGNMENT, build_class, course_config
 from conftest import CHECK_NAMES
 
@@ -79,19 +80,46 @@ def test_plain_csv_has_a_column_per_check_and_keeps_the_missing_student(graded_c
     table = exported(graded_class, "csv")
     assert table[0] == ["student_id", "last_name", "first_name", "email", "submitted", "timestamp", "duedate",
                         "seconds_late", "raw_score", "late_submission_penalty", "score", "max_score",
-                        "needs_manual_grade", *CHECK_NAMES]
+                        "needs_manual_grade", "not_graded", *CHECK_NAMES]
     assert table[1:] == [
-        ["alice", "Adams", "Alice", "alice@example.edu", "yes", STAMPS["alice"], DUE, "0", "8", "0", "8", "8", "no",
+        ["alice", "Adams", "Alice", "alice@example.edu", "yes", STAMPS["alice"], DUE, "0", "8", "0", "8", "8", "no", "",
          "1", "1", "2", "1", "2", "1"],
-        ["bob", "Brown", "Bob", "bob@example.edu", "yes", STAMPS["bob"], DUE, "9000", "8", "1", "7", "8", "no",
+        ["bob", "Brown", "Bob", "bob@example.edu", "yes", STAMPS["bob"], DUE, "9000", "8", "1", "7", "8", "no", "",
          "1", "1", "2", "1", "2", "1"],
-        ["carol", "Clark", "Carol", "carol@example.edu", "yes", STAMPS["carol"], DUE, "0", "3", "0", "3", "8", "no",
+        ["carol", "Clark", "Carol", "carol@example.edu", "yes", STAMPS["carol"], DUE, "0", "3", "0", "3", "8", "no", "",
          "1", "1", "1", "0", "0", "0"],
-        ["dave", "Davis", "Dave", "dave@example.edu", "yes", STAMPS["dave"], DUE, "0", "0", "0", "0", "8", "no",
+        ["dave", "Davis", "Dave", "dave@example.edu", "yes", STAMPS["dave"], DUE, "0", "0", "0", "0", "8", "no", "",
          "0", "0", "0", "0", "0", "0"],
-        ["erin", "Evans", "Erin", "erin@example.edu", "no", "", DUE, "", "", "", "0", "8", "",
+        ["erin", "Evans", "Erin", "erin@example.edu", "no", "", DUE, "", "", "", "0", "8", "", "",
          "", "", "", "", "", ""],
     ]
+
+
+def test_a_submission_the_grader_could_not_grade_has_no_grade_in_any_layout(graded_class, caplog):
+    """Alice's resubmission failed for lack of data: the 8 the gradebook holds from before is not hers
+    any more. Frank handed in, the grader failed, and the gradebook never heard of him."""
+    store = ResultStore(root=str(graded_class))
+    store.keep_failure(ASSIGNMENT, "alice", "k1", "No MNIST file at /data/mnist.npz")
+    store.keep_failure(ASSIGNMENT, "frank", "k2", "bubblewrap cannot start")
+    assert exported(graded_class, "canvas")[2:] == [
+        ["Adams, Alice", "", "", "alice", "", ""], ["Brown, Bob", "", "", "bob", "", "7"],
+        ["Clark, Carol", "", "", "carol", "", "3"], ["Davis, Dave", "", "", "dave", "", "0"],
+        ["Evans, Erin", "", "", "erin", "", "0"], ["frank", "", "", "frank", "", ""]]
+    assert [row[-1] for row in exported(graded_class, "moodle")[1:]] == ["", "7", "3", "0", "0", ""]
+    plain = {row[0]: row for row in exported(graded_class, "csv")[1:]}
+    assert plain["alice"][4] == "yes" and plain["alice"][8:14] == [
+        "", "", "", "8", "no", "the grader failed: No MNIST file at /data/mnist.npz"]
+    assert plain["alice"][14:] == [""] * len(CHECK_NAMES) and plain["bob"][13] == ""
+    assert plain["frank"][4] == "yes" and plain["frank"][11:14] == ["8", "no", "the grader failed: bubblewrap cannot start"]
+    assert "Not graded" in caplog.text and "alice, frank" in caplog.text
+
+
+def test_text_a_spreadsheet_would_run_is_written_inert(graded_class):
+    with Gradebook(f"sqlite:///{graded_class}/gradebook.db") as gradebook:
+        gradebook.update_or_create_student("erin", first_name='=HYPERLINK("http://x.example","y")',
+                                           last_name="@SUM(1)")
+    assert exported(graded_class, "moodle")[-1] == ["\'=HYPERLINK(\"http://x.example\",\"y\")", "\'@SUM(1)", "erin", "0"]
+    assert exported(graded_class, "canvas")[-1][0] == "\'@SUM(1), =HYPERLINK(\"http://x.example\",\"y\")"
 
 
 def test_export_from_the_command_line_and_its_errors(graded_class):

@@ -3,7 +3,8 @@
 Writes the assignment's grades from nbgrader's gradebook (manual grades and
 late penalties included) in the CSV layout Canvas's or Moodle's grade import
 reads, or as a plain CSV with a column per check; every student in the
-gradebook has a row, one with no submission a 0 (c.GradeExporter.missing_grade).
+gradebook has a row, one with no submission a 0 (c.GradeExporter.missing_grade),
+one whose latest submission the grader could not grade a blank (and a warning).
 Default output: ASSIGNMENT-FORMAT.csv in the course folder. Exit status 2 when
 there is no gradebook, the assignment is not in it (the known ones are listed),
 or the layout cannot be written (e.g. a Moodle export by email with emails missing).
