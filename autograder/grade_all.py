@@ -145,13 +145,14 @@ class ClassGrader(LoggingConfigurable):
         """Into the gradebook, in this process, with the saved result (no second training).
         Returns None, or the error entry of a submission nbgrader would not record: its student's
         changes are rolled back, its result stays kept for the next run, the others are recorded."""
+        from .recording import not_recorded  # loaded already: self.recorder is one
+
         with self.timed(job):
             result = GradeResult.from_json(self.cached_result(assignment, job))
             try:
                 self.recorder.record(assignment, job.student, result)
             except Exception as error:  # nbgrader's preprocessors raise all kinds on a notebook they refuse
-                reason = f"graded ({result.score:g}/{result.max_score:g}) but not recorded in the gradebook: " \
-                         f"{type(error).__name__}: {' '.join(str(error).split())}"
+                reason = f"graded ({result.score:g}/{result.max_score:g}) {not_recorded(error)}"
                 self.log.error("%s: %s", job.student, reason)
                 return {"status": "error", "error": reason}
         return None

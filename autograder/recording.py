@@ -9,6 +9,8 @@ course's own sanitize and autograde preprocessors (`c.Autograde.*`, so
 the submitted notebook, and writes the autograded folder from which feedback
 is made. One gradebook session serves a whole run (one writer), and each
 student's changes are one transaction: a failure midway records nothing.
+The autograded folder is built aside within that transaction (a full disk
+rolls the grades back too) and moved in once they are committed.
 
 Example:
 
@@ -36,6 +38,10 @@ from .nbgrader_plugin import GradeWithAutograder, stand_in_notebook
 
 # nbgrader's preprocessors that open the gradebook themselves (`Gradebook(db_url)`).
 GRADEBOOK_USERS = (latesubmissions, overwritecells, overwritekernelspec, saveautogrades)
+
+
+class FolderNotReplaced(OSError):
+    """The grades are committed, but the autograded folder could not be moved in (its old one stays)."""
 
 
 class GradebookRecorder(LoggingConfigurable):
@@ -86,7 +92,8 @@ class GradebookRecorder(LoggingConfigurable):
                 else:  # as nbgrader: a notebook not handed in scores 0
                     for grade in gradebook.find_submission_notebook(name, assignment, student).grades:
                         grade.auto_score, grade.needs_manual_grade = 0, False
-        self._write(assignment, student, source, autograded)
+            partial = self._build(assignment, student, source, autograded)
+        self._replace(assignment, student, partial)
 
     def _autograde(self, path, assignment, student, name, result):
         try:
@@ -104,12 +111,22 @@ class GradebookRecorder(LoggingConfigurable):
             self.grader.result = None
         return notebook
 
-    def _write(self, assignment, student, source, autograded):
-        """The autograded folder as nbgrader leaves it, replaced whole: built aside, then moved in."""
-        dest = self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment)
-        partial = dest + ".partial"
+    def _build(self, assignment, student, source, autograded):
+        """The autograded folder as nbgrader leaves it, built aside (a failure removes it); its path."""
+        partial = self._dest(assignment, student) + ".partial"
         if os.path.exists(partial):
             rmtree(partial)
+        try:
+            self._fill(assignment, source, autograded, partial)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+        return partial
+
+    def _dest(self, assignment, student):
+        return self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment)
+
+    def _fill(self, assignment, source, autograded, partial):
         os.makedirs(partial)
         master = self.coursedir.format_path(self.coursedir.source_directory, ".", assignment)
         excluded = {os.path.join(master, name) for name in self.autograde.exclude_overwriting.get(assignment, [])}
@@ -122,10 +139,17 @@ class GradebookRecorder(LoggingConfigurable):
                 shutil.copy(filename, target)
         for name, notebook in autograded.items():
             nbformat.write(notebook, os.path.join(partial, f"{name}.ipynb"))
-        if os.path.exists(dest):
-            rmtree(dest)
-        os.rename(partial, dest)
-        self.autograde.set_permissions(assignment, student)
+
+    def _replace(self, assignment, student, partial):
+        """The folder built aside moved in whole, once the grades are committed."""
+        dest = self._dest(assignment, student)
+        try:
+            if os.path.exists(dest):
+                rmtree(dest)
+            os.rename(partial, dest)
+            self.autograde.set_permissions(assignment, student)
+        except OSError as error:
+            raise FolderNotReplaced(f"{dest} could not be replaced ({error})") from error
 
     def generate_feedback(self, assignment, student):
         """nbgrader's `generate_feedback --force` for one student, in this process. One converter
@@ -137,6 +161,14 @@ class GradebookRecorder(LoggingConfigurable):
             return
         self.feedback.init_notebooks()  # what start() does, less making the writer and exporter anew
         self.feedback.convert_notebooks()
+
+
+def not_recorded(error):
+    """What a failed `record` left undone, said as it is (for its student's error line)."""
+    text = f"{type(error).__name__}: {' '.join(str(error).split())}"
+    if isinstance(error, FolderNotReplaced):
+        return f"and recorded in the gradebook, but not its autograded folder (feedback is made from it): {text}"
+    return f"but not recorded in the gradebook (its changes rolled back): {text}"
 
 
 @contextmanager

@@ -232,7 +232,8 @@ def test_a_submission_nbgrader_will_not_record_is_reported_and_kept_for_the_next
     grader.recorder = Refusing()
     entry = grader.record("mnist_conv", job)
     assert entry["status"] == "error"
-    assert entry["error"] == ("graded (1/1) but not recorded in the gradebook: ValueError: cell metadata is invalid")
+    assert entry["error"] == ("graded (1/1) but not recorded in the gradebook (its changes rolled back): "
+                              "ValueError: cell metadata is invalid")
     assert grader.cached_result("mnist_conv", job) == result.to_record()  # kept: the next run records it
 
 

@@ -265,3 +265,39 @@ def test_autograde_by_hand_with_a_grader_failure_shows_not_graded(course, tmp_pa
                             capture_output=True, text=True, timeout=300)
     line = next(line for line in scores.stdout.splitlines() if line.startswith("alice"))
     assert "not graded" in line and "no-mnist.npz" in line and "0/8" not in line
+
+
+def test_a_full_disk_while_recording_records_nothing_and_a_folder_not_moved_in_says_so(course, monkeypatch):
+    """The autograded folder is built inside the student's transaction: failing to write it rolls the
+    grades back. Once they are committed, failing to move it in is reported as just that."""
+    import errno
+
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from autograder import recording
+
+    nbgrader(course, "generate_assignment", "mnist_conv", "--force")
+    submit(course, "alice", SOLUTION)
+    autograded, result = course / "autograded" / "alice", hand_built_results()["alice"]
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(recording.nbformat, "write", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        record_in_process(course, course_config(course), {"alice": result})
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gradebook, pytest.raises(MissingEntry):
+        gradebook.find_submission("mnist_conv", "alice")
+    assert not autograded.exists() or os.listdir(autograded) == []
+
+    monkeypatch.undo()
+    monkeypatch.setattr(recording.os, "rename", full_disk)
+    with pytest.raises(recording.FolderNotReplaced) as raised:
+        record_in_process(course, course_config(course), {"alice": result})
+    assert recording.not_recorded(raised.value).startswith("and recorded in the gradebook, but not its autograded")
+    with Gradebook(f"sqlite:///{course}/gradebook.db") as gradebook:
+        assert gradebook.find_submission("mnist_conv", "alice").score == result.score
+    monkeypatch.undo()
+    record_in_process(course, course_config(course), {"alice": result})  # the next run moves it in
+    assert sorted(os.listdir(autograded)) == ["mnist_conv"]
+    assert (autograded / "mnist_conv" / "mnist_conv.ipynb").exists()
