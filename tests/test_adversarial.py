@@ -6,7 +6,7 @@ Each must get the right score and a clear message without crashing, hanging or
 corrupting the grader; after all of them, a good submission grades normally.
 Runs use a tighter configuration so that the infinite loops and the bombs cost
 little time: limits derived from a calibration of the reference on quick
-(18 s, 2 s per epoch: 90 s of wall time, 30 s without an epoch ending), and an
+(18 s, 2 s per epoch: 60 s of wall time, 20 s without an epoch ending), and an
 explicit 3 GiB of memory. A case's "max_seconds" bounds its whole grading.
 """
 
@@ -32,10 +32,11 @@ def tight_config(tmp_path_factory):
     path = folder / "nbgrader_config.py"
     path.write_text("c = get_config()\n"
                     f"c.Calibration.path = {calibration!r}\n"
-                    # tighter than the course's: 5 x (8 s + 5 epochs of 2 s) = 90 s of wall time, 15 x 2 s = 30 s
-                    # without an epoch ending (the corpus is long)
-                    "c.Calibration.wall_multiple = 5.0\nc.Calibration.wall_epochs = 5\n"
-                    "c.Calibration.stall_multiple = 15.0\n"
+                    # tighter than the course's: 3 x (8 s + 5 epochs of 2 s) = 54 s, the floor's 60 s of wall
+                    # time, 10 x 2 s = 20 s without an epoch ending (the corpus is long; its slowest honest run
+                    # takes ~27 s)
+                    "c.Calibration.wall_multiple = 3.0\nc.Calibration.wall_epochs = 5\n"
+                    "c.Calibration.stall_multiple = 10.0\nc.Calibration.stall_floor = 20\n"
                     "c.RunInIsolation.memory_limit = 3 * 2**30\n")
     return str(path)
 
