@@ -49,6 +49,9 @@ def trained_model_file(fit):
 # The environment variable that gives the runner its two pipes to the trainer:
 # "WRITE_FD,READ_FD" (file descriptors it inherits).
 TRAINER_FDS_ENV = "AUTOGRADER_TRAINER_FDS"
+# AUTOGRADER_KERAS_DATASET_<NAME> (e.g. ..._MNIST): a file in the job folder, in the layout of
+# `keras.datasets.<name>.load_data()`'s download, that the runner makes that loader read, offline.
+KERAS_DATASET_ENV_PREFIX = "AUTOGRADER_KERAS_DATASET_"
 
 
 MAX_PRINTED = 100_000  # characters of what the callbacks print in one epoch that cross to the trainer

@@ -16,7 +16,7 @@ run.
 Example:
 
     >>> from autograder.run_in_isolation import RunInIsolation
-    >>> outcome = RunInIsolation().run(submission, spec, "quick", workdir, {"MNIST_PATH": "train.npz"},
+    >>> outcome = RunInIsolation().run(submission, spec, "quick", workdir, {"MNIST_PATH": "mnist.npz"},
     ...                                trusted={"x": x, "y": y})  # doctest: +SKIP
     >>> outcome.exit_code, outcome.timed_out  # doctest: +SKIP
     (0, False)

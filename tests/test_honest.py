@@ -3,7 +3,8 @@ write it (tests/honest/, one notebook each; see each file's name), each
 graded full marks on the quick profile. A grader that rests on its own
 training must not punish a validation split, a tf.data pipeline with a
 Rescaling layer, numpy integers, a generator, other metric names, batch
-normalisation, the functional API, padding or another way of printing."""
+normalisation, the functional API, padding, another way of printing, or the
+data loaded with Keras' own `mnist.load_data()` (offline in the sandbox)."""
 
 import os
 

@@ -1,8 +1,10 @@
 """MNIST for grading, read from a local copy and verified before use.
 
-The notebook gets the profile's training images as `$MNIST_PATH` (an npz with
-`x_train`, `y_train`); the trusted side measures the trained model again on the
-same images.
+The notebook gets the profile's training images as `$MNIST_PATH` (an npz in
+the Keras layout: `x_train`, `y_train`, and the 10,000 test images `x_test`,
+`y_test`, which no check uses); `keras.datasets.mnist.load_data()` in the
+sandbox reads that same file. The trusted side measures the trained model again
+on the same training images.
 
 Example:
 
@@ -17,6 +19,7 @@ import os
 import numpy as np
 from traitlets import Bool, Unicode, default
 
+from ..protocol import KERAS_DATASET_ENV_PREFIX
 from .base import Dataset, DataError, check_arrays
 
 
@@ -28,6 +31,8 @@ class MnistData(Dataset):
     ENV = "MNIST_PATH"
     TRAIN_SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,)}
     TRAIN_CHECKSUM = "edc0d1098aa497be14ace79ddd5171e5a3dcf9c4d196c015389203eb3ba1f59b"
+    TEST_SHAPES = {"x_test": (10000, 28, 28), "y_test": (10000,)}
+    TEST_CHECKSUM = "c3f9adf9c66efb572b1f9326c3a511b45910c7173b97be66ceceeeeaef6b802b"
 
     path = Unicode(
         help="Path of the MNIST npz file (Keras layout). Defaults to $AUTOGRADER_MNIST, else $MNIST_PATH "
@@ -40,7 +45,7 @@ class MnistData(Dataset):
         "Off by default: grading machines are often offline.",
     ).tag(config=True)
 
-    _verified = None  # (x_train, y_train) once checked: reading and hashing costs a second
+    _verified = None  # {name: array} once checked: reading and hashing costs a second
 
     @default("path")
     def _default_path(self):
@@ -49,13 +54,15 @@ class MnistData(Dataset):
 
     def training_set(self, images=None):
         """The verified training arrays, the first `images` of them (all if None)."""
-        x, y = self._load_verified()
-        return x[:images], y[:images]
+        arrays = self._load_verified()
+        return arrays["x_train"][:images], arrays["y_train"][:images]
 
     def sandbox_files(self, folder, profile):
         x, y = self.training_set(profile.train_images)
-        np.savez(os.path.join(folder, "train.npz"), x_train=x, y_train=y)
-        return {self.ENV: "train.npz"}
+        arrays = self._load_verified()
+        np.savez(os.path.join(folder, "mnist.npz"), x_train=x, y_train=y, x_test=arrays["x_test"],
+                 y_test=arrays["y_test"])
+        return {self.ENV: "mnist.npz", f"{KERAS_DATASET_ENV_PREFIX}MNIST": "mnist.npz"}
 
     def trusted_data(self, profile):
         x, y = self.training_set(profile.train_images)
@@ -69,13 +76,16 @@ class MnistData(Dataset):
     def _read_and_verify(self):
         if not os.path.exists(self.path):
             self._download_or_fail()
-        try:
-            with np.load(self.path) as data:
-                arrays = {key: data[key] for key in self.TRAIN_SHAPES}
-        except (OSError, ValueError, KeyError) as error:
-            raise DataError(f"{self.path} is not a readable MNIST npz file ({error}). {self._how_to_install()}")
-        check_arrays(arrays, self.TRAIN_SHAPES, self.TRAIN_CHECKSUM, self.path, self._how_to_install())
-        return arrays["x_train"], arrays["y_train"]
+        arrays = {}
+        for shapes, checksum in ((self.TRAIN_SHAPES, self.TRAIN_CHECKSUM), (self.TEST_SHAPES, self.TEST_CHECKSUM)):
+            try:
+                with np.load(self.path) as data:
+                    part = {key: data[key] for key in shapes}
+            except (OSError, ValueError, KeyError) as error:
+                raise DataError(f"{self.path} is not a readable MNIST npz file ({error}). {self._how_to_install()}")
+            check_arrays(part, shapes, checksum, self.path, self._how_to_install())
+            arrays.update(part)
+        return arrays
 
     def _download_or_fail(self):
         if not self.allow_download:
