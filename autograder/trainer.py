@@ -34,6 +34,7 @@ import numpy as np
 from . import protocol
 from .inspect_model import foreign_classes
 from .protocol import Message, Record
+from .training_data import training_images
 
 GRADER_ACCURACY = "grader_accuracy"  # the trainer's own metric, never shown to student code
 MAX_PRINTED = protocol.MAX_PRINTED
@@ -43,7 +44,6 @@ MAX_PARAMETERS = 20_000_000  # the lesson's networks have 1.4 million at most
 # (a Constant initializer, a Normalization's arrays): the trainer initialises the weights itself.
 MAX_CONFIG_NUMBERS = 64
 MAX_CONFIG_BYTES = 1_000_000
-PIXEL_TOLERANCE = 0.1  # grey levels between a given image, its scaling undone, and the grader's
 FIT_ARGUMENTS = {"batch_size": int, "epochs": int, "initial_epoch": int, "steps_per_epoch": int,
                  "validation_split": float, "shuffle": bool}
 
@@ -253,34 +253,6 @@ class FitData:
         model.fit(self.x, self.y, batch_size=self.batch_size, epochs=self.epochs, initial_epoch=self.initial_epoch,
                   steps_per_epoch=self.steps_per_epoch, validation_split=self.validation_split,
                   validation_data=self.validation, shuffle=self.shuffle, callbacks=[relay], verbose=0)
-
-
-def training_images(x, y, trusted_x, trusted_y):
-    """{"images", "found", "distinct", "wrong_labels", "expected"}: how many of
-    the images `x` are images of `trusted_x` (after undoing any affine scaling
-    of the pixels: /255, standardising, ...), how many distinct ones, and how
-    many of those found carry another label than theirs in `trusted_y`."""
-    flat = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    known = {}
-    for image, label in zip(trusted_x.reshape(len(trusted_x), -1), trusted_y):
-        known.setdefault(image.tobytes(), set()).add(int(label))
-    result = {"images": len(x), "found": 0, "distinct": 0, "wrong_labels": 0, "expected": len(trusted_x)}
-    low, high = float(flat.min()), float(flat.max())
-    if flat.shape[1] != trusted_x[0].size or not high > low:
-        return result
-    grey = (flat - low) * (255.0 / (high - low))
-    pixels = np.clip(np.rint(grey), 0, 255).astype(np.uint8)
-    exact = np.abs(grey - pixels).max(axis=1) <= PIXEL_TOLERANCE  # no message hidden below a grey level
-    labels = np.argmax(y, axis=-1) if np.ndim(y) == 2 and np.shape(y)[1] > 1 else np.asarray(y).reshape(-1)
-    seen = set()
-    for image, label, faithful in zip(pixels, labels, exact):
-        key = image.tobytes()
-        if faithful and key in known:
-            result["found"] += 1
-            seen.add(key)
-            result["wrong_labels"] += int(int(label) not in known[key])
-    result["distinct"] = len(seen)
-    return result
 
 
 def parsed(text, what):

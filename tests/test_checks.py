@@ -214,6 +214,16 @@ def test_a_passing_check_gets_no_pointer_but_the_warned_habit_keeps_its_hint():
                    for name, message in result.items() if name != "reaches_target")
 
 
+def test_standardised_pixels_are_scaled_pixels_for_the_checks_the_hints_and_the_self_check():
+    found = evidence()
+    found.fits[0].input.update({"min": -0.42, "max": 2.82})  # (x - mean) / std, per set or per image
+    assert not any("scale them" in message for message in messages(found).values())
+    self_check = {check.name: check for check in SPEC.self_checks}["input_shape"].evaluate(found)
+    assert self_check.passed and "scaled (up to 2.82)" in self_check.message
+    found.fits[0].input.update({"min": 0.0, "max": 255.0})
+    assert not {check.name: check for check in SPEC.self_checks}["input_shape"].evaluate(found).passed
+
+
 def test_stop_training_outside_the_if_is_explained_where_it_stops_not_where_it_prints():
     result = messages(stopped_outside_the_if())
     assert "must sit inside the `if`" in result["stops_at_target"]

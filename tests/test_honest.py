@@ -4,7 +4,8 @@ graded full marks on the quick profile. A grader that rests on its own
 training must not punish a validation split, a tf.data pipeline with a
 Rescaling layer, numpy integers, a generator, other metric names, batch
 normalisation, the functional API, padding, another way of printing, or the
-data loaded with Keras' own `mnist.load_data()` (offline in the sandbox)."""
+data loaded with Keras' own `mnist.load_data()` (offline in the sandbox) and
+normalised with `tf.keras.utils.normalize(x, axis=1)`, as a popular tutorial does."""
 
 import os
 

@@ -7,13 +7,15 @@ import io
 import os
 import sys
 
+import keras
 import numpy as np
 import pytest
 
 from autograder import protocol
 from autograder.collect_evidence import apply_record, Evidence
 from autograder.protocol import Limits, Message, ProtocolError
-from autograder.trainer import FitData, Refused, Reply, training_images
+from autograder.trainer import FitData, Refused, Reply
+from autograder.training_data import training_images
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autograder"))
 import runner  # noqa: E402  (the sandbox's copy imports `protocol` as a top-level module)
@@ -78,6 +80,41 @@ def test_only_regular_files_are_read(tmp_path):
 def test_the_graders_images_are_recognised_however_scaled_and_shaped(transform):
     found = training_images(transform(IMAGES), LABELS, IMAGES, LABELS)
     assert found == {"images": 300, "found": 300, "distinct": 300, "wrong_labels": 0, "expected": 300}
+
+
+DIGITS = IMAGES.copy()
+DIGITS[:, :4], DIGITS[:, -4:], DIGITS[:, :, :4], DIGITS[:, :, -4:] = 0, 0, 0, 0  # a background, as MNIST's
+
+
+def per_image_standardised(x):
+    x = x.astype(np.float32)
+    return (x - x.mean(axis=(1, 2), keepdims=True)) / x.std(axis=(1, 2), keepdims=True)
+
+
+@pytest.mark.parametrize("transform", [
+    per_image_standardised,
+    lambda x: (x - x.min(axis=(1, 2), keepdims=True)) / np.ptp(x, axis=(1, 2), keepdims=True),
+    lambda x: keras.utils.normalize(x, axis=1).reshape(-1, 28, 28, 1),  # each column, as the tutorial writes it
+    lambda x: keras.utils.normalize(x / 255.0, axis=2),  # each row
+    lambda x: keras.utils.normalize(x.reshape(-1, 784).astype(np.float32)),  # each image
+])
+def test_images_scaled_each_on_its_own_are_recognised(transform):
+    found = training_images(transform(DIGITS), LABELS, DIGITS, LABELS)
+    assert found == {"images": 300, "found": 300, "distinct": 300, "wrong_labels": 0, "expected": 300}
+
+
+@pytest.mark.parametrize("change", [
+    lambda x: x / 255.0 + np.eye(28)[LABELS % 28][:, :, None].transpose(0, 2, 1) * 0.02,  # the label, faintly
+    lambda x: x * RNG.uniform(0.5, 2.0, (300, 1, 28)),  # each column scaled at will, not L2-normalised
+    # the label carried by each image's brightness or offset, which a map per image would absorb
+    lambda x: x / 255.0 * (1 + 0.05 * LABELS[:, None, None]),
+    lambda x: keras.utils.normalize(x.reshape(300, -1)) + 0.01 * LABELS[:, None],
+    lambda x: per_image_standardised(x) + 0.01 * LABELS[:, None, None],
+    lambda x: keras.utils.normalize(x, axis=1) * (1 + 0.05 * LABELS[:, None, None]),
+])
+def test_the_graders_images_changed_otherwise_are_not_recognised(change):
+    # a label in the brightness passes only for the images of the commonest brightness: one label's, ~10 %
+    assert training_images(change(DIGITS.astype(np.float64)), LABELS, DIGITS, LABELS)["found"] < 50
 
 
 def test_one_hot_labels_are_read_as_classes_and_wrong_ones_counted():

@@ -16,6 +16,9 @@ from .base import Check, Outcome
 
 KEYS = ("accuracy", "acc")  # Keras 3 reports the name given to compile(); the lesson's old code used 'acc'
 RESCALING = ("Rescaling", "Normalization")  # layers that scale pixels inside the model
+# Pixels above this are grey levels (0-255) left unscaled; standardised images (per set or per
+# image) stay below ~10, and scaled ones at 1.
+UNSCALED_ABOVE = 20.0
 
 
 def trial_or_problem(evidence, key):
@@ -129,7 +132,8 @@ class CallbackPrints(Check):
 
 @dataclass(frozen=True)
 class FitInput(Check):
-    """The images given to fit have `shape` (after the batch axis) and pixels scaled to [0, 1]."""
+    """The images given to fit have `shape` (after the batch axis) and scaled pixels: to [0, 1]
+    as the lesson does, or standardised (see UNSCALED_ABOVE), or by a layer of the model."""
 
     shape: tuple = (28, 28, 1)
     expects: str = field(default="fit gets images reshaped to 28x28x1 with pixels scaled to [0, 1]")
@@ -143,7 +147,8 @@ class FitInput(Check):
             return Outcome(False, "", f"fit got images of shape {shape or summary}; reshape them to "
                            f"{tuple(self.shape)} (one colour channel).")
         rescaled = evidence.model is not None and any(evidence.model.count(kind) for kind in RESCALING)
-        top = summary.get("max")
-        return Outcome(rescaled or (top is not None and top <= 1.0),
-                       f"fit gets {shape} images with pixels in [0, 1]" + (" (scaled by your model)." if rescaled else "."),
+        top = summary["max"]  # an array's summary (its shape was read above) has its range
+        scaled = "in [0, 1]" if top <= 1.0 else f"scaled (up to {top:.3g})"
+        return Outcome(rescaled or top <= UNSCALED_ABOVE,
+                       f"fit gets {shape} images with pixels " + ("scaled by your model." if rescaled else f"{scaled}."),
                        f"Pixels go up to {top}: divide the images by 255.0.")

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .callback_trial import RESCALING
+from .callback_trial import RESCALING, UNSCALED_ABOVE
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _input_not_reshaped(evidence):
 
 def _pixels_not_scaled(evidence):
     rescaled = any(model.count(kind) for model in evidence.models for kind in RESCALING)
-    return not rescaled and any((fit.input.get("max") or 0) > 1.0 for fit in evidence.fits)
+    return not rescaled and any((fit.input.get("max") or 0) > UNSCALED_ABOVE for fit in evidence.fits)
 
 
 LEGACY_ACC_KEY = Pitfall(
