@@ -49,8 +49,9 @@ def trained_model_file(fit):
 # The environment variable that gives the runner its two pipes to the trainer:
 # "WRITE_FD,READ_FD" (file descriptors it inherits).
 TRAINER_FDS_ENV = "AUTOGRADER_TRAINER_FDS"
-# AUTOGRADER_KERAS_DATASET_<NAME> (e.g. ..._MNIST): a file in the job folder, in the layout of
-# `keras.datasets.<name>.load_data()`'s download, that the runner makes that loader read, offline.
+# AUTOGRADER_KERAS_DATASET_<NAME> (e.g. ..._MNIST): a folder holding the files that
+# `keras.datasets.<name>.load_data()` downloads, by their names; the runner makes that loader
+# read them there, offline.
 KERAS_DATASET_ENV_PREFIX = "AUTOGRADER_KERAS_DATASET_"
 
 

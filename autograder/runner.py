@@ -510,8 +510,9 @@ def timed_call(function, args, path):
 def serve_keras_datasets(environ):
     """`keras.datasets.NAME.load_data()`, as lessons write it, reads the grader's copy of
     NAME (the profile's images) instead of downloading: the sandbox is offline. Keras'
-    loader is kept and only its `get_file` answered, so `tf.keras` and `keras` alike, and
-    any `path=` argument, get the same arrays."""
+    loader is kept and only its `get_file` answered, with the file of that name in the
+    folder given, so `tf.keras` and `keras` alike, and any `path=` argument, get the
+    same arrays."""
     prefix = protocol.KERAS_DATASET_ENV_PREFIX
     for key, path in environ.items():
         if not key.startswith(prefix):
@@ -520,7 +521,8 @@ def serve_keras_datasets(environ):
             module = importlib.import_module(f"keras.src.datasets.{key[len(prefix):].lower()}")
         except ImportError:
             continue  # a Keras laid out otherwise: its loader stays as it is
-        module.get_file = lambda *args, _path=path, **kwargs: _path
+        module.get_file = lambda *args, origin, _folder=path, **kwargs: os.path.join(
+            _folder, os.path.basename(origin))
 
 
 def main(job_path, out_dir):

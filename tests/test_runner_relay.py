@@ -126,24 +126,28 @@ def test_numpy_numbers_become_plain_json_numbers():
         [32, 0.2, 20, None, True]
 
 
-def test_keras_own_mnist_loader_reads_the_graders_copy_offline(tmp_path, monkeypatch):
-    """The lesson's `tf.keras.datasets.mnist.load_data()` (any `path=`) gets the job's file,
-    never the network; a data set named that Keras does not have is left alone."""
+@pytest.mark.parametrize("dataset, name, test_images", [("mnist.MnistData", "mnist", 10000),
+                                                        ("fashion_mnist.FashionMnistData", "fashion_mnist", 5000)])
+def test_keras_own_loaders_read_the_graders_copy_offline(dataset, name, test_images, tmp_path, monkeypatch):
+    """The lessons' `tf.keras.datasets.NAME.load_data()` (any `path=`) gets the job's arrays, never
+    the network; a data set named that Keras does not have is left alone."""
     import importlib
 
     import tensorflow as tf
+    from traitlets.utils.importstring import import_item
 
-    from autograder.datasets.mnist import MnistData
     from autograder.protocol import KERAS_DATASET_ENV_PREFIX
     from autograder.spec import Profile
 
-    source = importlib.import_module("keras.src.datasets.mnist")
+    source = importlib.import_module(f"keras.src.datasets.{name}")
     monkeypatch.setattr(source, "get_file", source.get_file)  # put back after the test
-    files = MnistData().sandbox_files(str(tmp_path), Profile("tiny", train_images=50, description="50"))
-    environ = {name: str(tmp_path / file) for name, file in files.items()}
-    runner.serve_keras_datasets({**environ, f"{KERAS_DATASET_ENV_PREFIX}NO_SUCH_SET": "x.npz", "HOME": "/"})
-    (x_train, y_train), (x_test, y_test) = tf.keras.datasets.mnist.load_data(path="/elsewhere/mnist.npz")
-    assert x_train.shape == (50, 28, 28) and y_train.shape == (50,) and x_test.shape == (10000, 28, 28)
-    with np.load(environ[MnistData.ENV]) as data:  # what the notebook's own loader reads, the same arrays
-        assert (data["x_train"] == x_train).all() and (data["y_test"] == y_test).all()
-    assert keras.datasets.mnist.load_data()[0][0].shape == (50, 28, 28)
+    data = import_item(f"autograder.datasets.{dataset}")()
+    files = data.sandbox_files(str(tmp_path), Profile("tiny", train_images=50, description="50"))
+    environ = {key: str(tmp_path / file) for key, file in files.items()}
+    runner.serve_keras_datasets({**environ, f"{KERAS_DATASET_ENV_PREFIX}NO_SUCH_SET": "/x", "HOME": "/"})
+    (x_train, y_train), (x_test, y_test) = getattr(tf.keras.datasets, name).load_data()
+    assert x_train.shape == (50, 28, 28) and y_train.shape == (50,) and x_test.shape == (test_images, 28, 28)
+    with np.load(environ[data.ENV]) as kept:  # what the notebook's own loader reads: the same arrays
+        assert (kept["x_train"] == x_train).all() and (kept["y_test"] == y_test).all()
+    if name == "mnist":
+        assert keras.datasets.mnist.load_data(path="/elsewhere/mnist.npz")[0][0].shape == (50, 28, 28)

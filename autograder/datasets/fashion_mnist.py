@@ -5,7 +5,9 @@ Debian's `dataset-fashion-mnist` package installs them under
 an npz with the profile's training images and the first half of the test set
 (`x_test`, `y_test`: for evaluating and for looking at activations). The
 second half of the test set never enters the sandbox: the grader measures the
-trained model's accuracy on it, so no submission can have trained on it.
+trained model's accuracy on it, so no submission can have trained on it. The
+same arrays are also written as the four `.gz` files Keras downloads, which
+`keras.datasets.fashion_mnist.load_data()` reads in the sandbox, offline.
 
 Example:
 
@@ -21,6 +23,7 @@ import os
 import numpy as np
 from traitlets import Unicode, default
 
+from ..protocol import KERAS_DATASET_ENV_PREFIX
 from .base import Dataset, DataError, check_arrays
 
 FILES = {  # array: (file, header bytes, shape)
@@ -57,10 +60,12 @@ class FashionMnistData(Dataset):
 
     def sandbox_files(self, folder, profile):
         data = self.arrays()
-        np.savez(os.path.join(folder, "fashion.npz"), x_train=data["x_train"][:profile.train_images],
-                 y_train=data["y_train"][:profile.train_images], x_test=data["x_test"][:HELD_OUT_FROM],
-                 y_test=data["y_test"][:HELD_OUT_FROM])
-        return {self.ENV: "fashion.npz"}
+        arrays = {"x_train": data["x_train"][:profile.train_images], "y_train": data["y_train"][:profile.train_images],
+                  "x_test": data["x_test"][:HELD_OUT_FROM], "y_test": data["y_test"][:HELD_OUT_FROM]}
+        np.savez(os.path.join(folder, "fashion.npz"), **arrays)
+        for key, array in arrays.items():
+            write_idx(os.path.join(folder, FILES[key][0]), array)
+        return {self.ENV: "fashion.npz", f"{KERAS_DATASET_ENV_PREFIX}FASHION_MNIST": "."}
 
     def trusted_data(self, profile):
         data = self.arrays()
@@ -85,3 +90,11 @@ class FashionMnistData(Dataset):
         return ("Install Debian's package (apt-get install dataset-fashion-mnist), or put the four original "
                 ".gz files in a folder and point to it with `c.FashionMnistData.folder = '/path'` in "
                 "nbgrader_config.py or the AUTOGRADER_FASHION_MNIST environment variable.")
+
+
+def write_idx(path, array):
+    """`array` (uint8) as an IDX file, gzipped as the originals are: its header (magic
+    number, then each dimension, big-endian) and its bytes."""
+    header = np.array([0x800 + array.ndim, *array.shape], dtype=">u4").tobytes()
+    with gzip.open(path, "wb", compresslevel=1) as handle:  # level 1: written per grading, read once
+        handle.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())

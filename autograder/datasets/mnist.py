@@ -62,7 +62,7 @@ class MnistData(Dataset):
         arrays = self._load_verified()
         np.savez(os.path.join(folder, "mnist.npz"), x_train=x, y_train=y, x_test=arrays["x_test"],
                  y_test=arrays["y_test"])
-        return {self.ENV: "mnist.npz", f"{KERAS_DATASET_ENV_PREFIX}MNIST": "mnist.npz"}
+        return {self.ENV: "mnist.npz", f"{KERAS_DATASET_ENV_PREFIX}MNIST": "."}  # the name Keras downloads
 
     def trusted_data(self, profile):
         x, y = self.training_set(profile.train_images)
