@@ -7,7 +7,9 @@ corrupting the grader; after all of them, a good submission grades normally.
 Runs use a tighter configuration so that the infinite loops and the bombs cost
 little time: limits derived from a calibration of the reference on quick
 (18 s, 2 s per epoch: 60 s of wall time, 20 s without an epoch ending), and an
-explicit 3 GiB of memory. A case's "max_seconds" bounds its whole grading.
+explicit 3 GiB of memory. A case's "max_seconds" bounds its whole grading; a
+case "graded_in" another test (a grade cell deleted or edited, which only
+nbgrader reads) is graded there, through nbgrader, not here.
 """
 
 import json
@@ -19,7 +21,7 @@ import time
 import pytest
 
 from autograder.calibration import Calibration, Figures
-from conftest import CORPUS, SOLUTION, failed_checks, run_autograder
+from conftest import CHECK_NAMES, CORPUS, SOLUTION, failed_checks, run_autograder
 EXPECTED = json.load(open(os.path.join(CORPUS, "expected.json"), encoding="utf-8"))
 LOOPBACK_PORT = 47123  # a host service the sandbox must not reach (open_network_connection)
 
@@ -56,7 +58,7 @@ def grade(notebook, config):
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("case", sorted(EXPECTED))
+@pytest.mark.parametrize("case", sorted(case for case, expected in EXPECTED.items() if "graded_in" not in expected))
 def test_hostile_submission_gets_the_expected_outcome(case, tight_config):
     expected = EXPECTED[case]
     started = time.monotonic()
@@ -79,9 +81,15 @@ def test_every_case_has_its_notebook_and_expectation():
     assert notebooks == set(EXPECTED) and len(notebooks) >= 34
 
 
-def test_after_the_corpus_the_next_submission_grades_normally(tight_config):
+def test_after_the_corpus_the_reference_grades_normally_with_the_exact_json_contract(tight_config):
     result = grade(SOLUTION, tight_config)
-    assert result["status"] == "graded" and result["score"] == result["max_score"], result["checks"]
+    assert result["status"] == "graded" and result["score"] == result["max_score"] == 8.0, result["checks"]
+    assert [check["name"] for check in result["checks"]] == CHECK_NAMES and failed_checks(result) == set()
+    assert 1 <= result["epochs_run"] <= 20 and result["final_accuracy"] >= 0.998
+    assert set(result) == {"status", "score", "max_score", "epochs_run", "final_accuracy", "checks"}
+    for check in result["checks"]:
+        assert set(check) == {"name", "passed", "points", "max_points", "message"}
+        assert isinstance(check["points"], float) and isinstance(check["max_points"], float) and check["message"]
     leftovers = [d for root in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup/memory", "/sys/fs/cgroup")
                  for d, _, _ in os.walk(root) if os.path.basename(d).startswith("autograder-")]
     assert leftovers == []

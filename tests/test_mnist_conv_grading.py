@@ -7,7 +7,7 @@ exactly the checks that mistake breaks, and no others.
 import nbformat
 import pytest
 
-from conftest import CHECK_NAMES, SOLUTION, answer_cell, callback_body, failed_checks, grade_json, write_variant
+from conftest import SOLUTION, answer_cell, callback_body, failed_checks, grade_json, write_variant
 SOLUTION_SOURCE = answer_cell(nbformat.read(SOLUTION, as_version=4)).source
 
 CONDITION = "accuracy >= TARGET_ACCURACY"
@@ -32,48 +32,27 @@ WRONG_SUBMISSIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def reference():
-    """The reference solution graded once for the tests that read its result."""
-    return grade_json(SOLUTION)
+# The reference's full marks and the exact JSON contract: test_adversarial.py, after the corpus.
 
 
-def test_reference_solution_gets_full_marks(reference):
-    result = reference
-    assert result["status"] == "graded"
-    assert [check["name"] for check in result["checks"]] == CHECK_NAMES
-    assert failed_checks(result) == set(), result["checks"]
-    assert result["score"] == result["max_score"] == 8.0
-    assert 1 <= result["epochs_run"] <= 20 and result["final_accuracy"] >= 0.998
+def call_cell(notebook):
+    return next(cell for cell in notebook.cells if "epochs, accuracy = train_mnist_conv()" in cell.source)
 
 
-def test_json_contract_is_exact(reference):
-    result = reference
-    assert set(result) == {"status", "score", "max_score", "epochs_run", "final_accuracy", "checks"}
-    for check in result["checks"]:
-        assert set(check) == {"name", "passed", "points", "max_points", "message"}
-        assert isinstance(check["points"], float) and isinstance(check["max_points"], float)
-        assert check["message"]
+# Grading trains once: the grader calls train_mnist_conv() itself, never the student's call cell,
+# which each wrong submission turns into a trap that would change its verdict.
+TRAP = ("epochs, accuracy = train_mnist_conv()", 'raise RuntimeError("the grader ran the call cell")')
 
 
 @pytest.mark.parametrize("name", sorted(WRONG_SUBMISSIONS))
-def test_wrong_submission_loses_exactly_its_checks(name, tmp_path):
+def test_wrong_submission_loses_exactly_its_checks_and_its_call_cell_is_not_run(name, tmp_path):
     replacements, expected_failures = WRONG_SUBMISSIONS[name]
-    result = grade_json(write_variant(tmp_path / f"{name}.ipynb", *replacements))
+    variant = write_variant(tmp_path / f"{name}.ipynb", *replacements)
+    result = grade_json(write_variant(variant, TRAP, cell=call_cell, solution=variant))
     assert result["status"] == "graded"
     assert failed_checks(result) == expected_failures, result["checks"]
     lost = sum(check["max_points"] for check in result["checks"] if check["name"] in expected_failures)
     assert result["score"] == result["max_score"] - lost
-
-
-def test_students_own_training_cell_is_not_run(tmp_path):
-    """Grading trains once: the grader calls train_mnist_conv() itself, never the student's call cell."""
-    def call_cell(notebook):
-        return next(cell for cell in notebook.cells if "epochs, accuracy = train_mnist_conv()" in cell.source)
-
-    trap = ("epochs, accuracy = train_mnist_conv()", 'raise RuntimeError("the grader ran the call cell")')
-    result = grade_json(write_variant(tmp_path / "trap.ipynb", trap, cell=call_cell))
-    assert result["score"] == result["max_score"], result["checks"]
 
 
 # stop_training outside the `if` is graded in tests/test_nbgrader_autograde.py (bob), hint placement included.
