@@ -119,8 +119,7 @@ class Maps:
     def whole_array(cls, given, shape):
         """The whole array's map alone."""
         never = np.zeros(len(given), dtype=bool)
-        nan = np.full(len(given), np.nan)
-        return cls(grey_levels(given), never, never, {1: nan, 2: nan}, shape)
+        return cls(grey_levels(given), never, never, {}, shape)
 
     @classmethod
     def of(cls, given, shape):
@@ -129,7 +128,7 @@ class Maps:
         low, high, mean, deviation, norm = statistics[:, :5].T
         per_image = common(statistics[:, :2], high - low) | common(statistics[:, 2:4], deviation)
         line_norms = {axis: np.where(common(statistics[:, [4 + axis]], statistics[:, 4 + axis]),
-                                     statistics[:, 4 + axis], np.nan) for axis in (1, 2)}
+                                     statistics[:, 4 + axis], np.nan) for axis in line_axes(shape)}
         return cls(grey_levels(given), per_image, common(norm[:, None], norm), line_norms, shape)
 
     def part(self, rows):
@@ -157,16 +156,19 @@ class Maps:
 
 
 def image_statistics(images, shape):
-    """Per image: min, max, mean, deviation, L2 norm, and the L2 norm its non-zero
-    columns (then rows) share (NaN where they differ)."""
-    columns = [shared_line_norm(images, shape, axis) for axis in (1, 2)]
+    """Per image: min, max, mean, deviation, L2 norm, and for an image of rows and
+    columns the L2 norm its non-zero columns (then rows) share (NaN where they differ)."""
+    columns = [shared_line_norm(images, shape, axis) for axis in line_axes(shape)]
     return np.stack([images.min(axis=1), images.max(axis=1), images.mean(axis=1), images.std(axis=1),
                      np.sqrt((images ** 2).sum(axis=1)), *columns], axis=1)
 
 
+def line_axes(shape):
+    """The axes of lines in images of `shape` (after the batch axis): columns, rows; none unless 2-D."""
+    return (1, 2) if len(shape) >= 2 else ()
+
+
 def shared_line_norm(images, shape, axis):
-    if len(shape) < 2:
-        return np.full(len(images), np.nan)
     norms = np.sqrt((lines(images, shape) ** 2).sum(axis=axis))
     nonzero = np.where(norms > 0, norms, np.nan).reshape(len(images), -1)
     with nan_allowed():
@@ -234,8 +236,6 @@ def from_line_norms(given, trusted, shape, axis, norm):
     """The images back from lines along `axis` (1: each column, as `normalize(x, axis=1)`
     on (N, 28, 28) gives; 2: each row) that all have the L2 norm `norm` (one per image;
     NaN: not so normalised): each line times its trusted line's norm over `norm`."""
-    if len(shape) < 2:
-        return np.full_like(given, np.inf)
     g, t = lines(given, shape), lines(trusted, shape)
     norms = np.sqrt((t ** 2).sum(axis=axis, keepdims=True))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -59,9 +59,8 @@ class MnistData(Dataset):
 
     def sandbox_files(self, folder, profile):
         x, y = self.training_set(profile.train_images)
-        arrays = self._load_verified()
-        np.savez(os.path.join(folder, "mnist.npz"), x_train=x, y_train=y, x_test=arrays["x_test"],
-                 y_test=arrays["y_test"])
+        test = self._load_verified()
+        np.savez(os.path.join(folder, "mnist.npz"), x_train=x, y_train=y, x_test=test["x_test"], y_test=test["y_test"])
         return {self.ENV: "mnist.npz", f"{KERAS_DATASET_ENV_PREFIX}MNIST": "."}  # the name Keras downloads
 
     def trusted_data(self, profile):
@@ -76,16 +75,17 @@ class MnistData(Dataset):
     def _read_and_verify(self):
         if not os.path.exists(self.path):
             self._download_or_fail()
-        arrays = {}
-        for shapes, checksum in ((self.TRAIN_SHAPES, self.TRAIN_CHECKSUM), (self.TEST_SHAPES, self.TEST_CHECKSUM)):
-            try:
-                with np.load(self.path) as data:
-                    part = {key: data[key] for key in shapes}
-            except (OSError, ValueError, KeyError) as error:
-                raise DataError(f"{self.path} is not a readable MNIST npz file ({error}). {self._how_to_install()}")
-            check_arrays(part, shapes, checksum, self.path, self._how_to_install())
-            arrays.update(part)
-        return arrays
+        try:
+            with np.load(self.path) as data:  # the training arrays checked first: they are the ones graded on
+                return {**self._verified_part(data, self.TRAIN_SHAPES, self.TRAIN_CHECKSUM),
+                        **self._verified_part(data, self.TEST_SHAPES, self.TEST_CHECKSUM)}
+        except (OSError, ValueError, KeyError) as error:
+            raise DataError(f"{self.path} is not a readable MNIST npz file ({error}). {self._how_to_install()}")
+
+    def _verified_part(self, data, shapes, checksum):
+        part = {key: data[key] for key in shapes}
+        check_arrays(part, shapes, checksum, self.path, self._how_to_install())
+        return part
 
     def _download_or_fail(self):
         if not self.allow_download:
