@@ -34,7 +34,7 @@ import numpy as np
 from . import protocol
 from .inspect_model import foreign_classes
 from .protocol import Message, Record
-from .training_data import training_images
+from .training_data import graders_images
 
 GRADER_ACCURACY = "grader_accuracy"  # the trainer's own metric, never shown to student code
 MAX_PRINTED = protocol.MAX_PRINTED
@@ -244,10 +244,12 @@ class FitData:
 
     def compare_with(self, trusted):
         """How the images and labels given to fit relate to the grader's training
-        set (see `training_images`); {} when the assignment has none."""
+        set (see `training_images`); {} when the assignment has none. The images
+        found are trained on as the grader's own (see `graders_images`)."""
         if "x" not in trusted or "y" not in trusted:
             return {}
-        return training_images(self.x, self.y, trusted["x"], trusted["y"])
+        found, self.x = graders_images(self.x, self.y, trusted["x"], trusted["y"])
+        return found
 
     def train(self, model, relay):
         model.fit(self.x, self.y, batch_size=self.batch_size, epochs=self.epochs, initial_epoch=self.initial_epoch,

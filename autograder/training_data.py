@@ -22,6 +22,12 @@ same min and max, or the same mean and deviation, or the same factor), as
 those transforms do: its numbers come from the image, so none can carry a
 label in an image's brightness.
 
+What is trained on is then the grader's own image for every image found,
+scaled by the whole array's map into the range the student's images span
+(`graders_images`): a tolerance or a per-image statistic can carry nothing
+(a label in a background a thousandth of a grey level off, read by a
+`Rescaling` layer) into training.
+
 Example:
 
     >>> import numpy as np
@@ -46,20 +52,37 @@ def training_images(x, y, trusted_x, trusted_y):
     the images `x` are images of `trusted_x` (see the module's docstring), how
     many distinct ones, and how many of those found carry another label than
     theirs in `trusted_y`."""
+    return graders_images(x, y, trusted_x, trusted_y)[0]
+
+
+def graders_images(x, y, trusted_x, trusted_y):
+    """(training_images' counts, the images to train on: `x` with each image found
+    replaced by the grader's, mapped into x's range by the whole array's map)."""
     result = {"images": len(x), "found": 0, "distinct": 0, "wrong_labels": 0, "expected": len(trusted_x)}
     trusted = trusted_x.reshape(len(trusted_x), -1)
     if len(x) == 0 or np.asarray(x[0]).size != trusted.shape[1]:
-        return result
+        return result, x
     labels = np.argmax(y, axis=-1) if np.ndim(y) == 2 and np.shape(y)[1] > 1 else np.asarray(y).reshape(-1)
     index = TrustedIndex(trusted, trusted_y, trusted_x.shape[1:])
-    found = index.find(np.asarray(x).reshape(len(x), -1))
+    given = np.asarray(x).reshape(len(x), -1)
+    found = index.find(given)
     matched = found >= 0
     keys = index.keys[found[matched]]
     result["found"] = int(matched.sum())
     result["distinct"] = len(np.unique(keys))
     result["wrong_labels"] = int(sum(int(label) not in index.labels[key]
                                      for label, key in zip(labels[matched], keys)))
-    return result
+    return result, rebuilt(given, found, trusted).reshape(np.shape(x))
+
+
+def rebuilt(given, found, trusted):
+    """`given` (float32) with each image found replaced by its trusted one, scaled from 0..255
+    into the range of `given` as a whole."""
+    low, high = grey_levels(given)
+    images = given.astype(np.float32)
+    matched = found >= 0
+    images[matched] = low + trusted[found[matched]].astype(np.float32) * np.float32((high - low) / 255.0)
+    return images
 
 
 class TrustedIndex:

@@ -15,7 +15,7 @@ from autograder import protocol
 from autograder.collect_evidence import apply_record, Evidence
 from autograder.protocol import Limits, Message, ProtocolError
 from autograder.trainer import FitData, Refused, Reply
-from autograder.training_data import training_images
+from autograder.training_data import graders_images, training_images
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autograder"))
 import runner  # noqa: E402  (the sandbox's copy imports `protocol` as a top-level module)
@@ -115,6 +115,21 @@ def test_images_scaled_each_on_its_own_are_recognised(transform):
 def test_the_graders_images_changed_otherwise_are_not_recognised(change):
     # a label in the brightness passes only for the images of the commonest brightness: one label's, ~10 %
     assert training_images(change(DIGITS.astype(np.float64)), LABELS, DIGITS, LABELS)["found"] < 50
+
+
+def test_what_is_trained_on_is_the_graders_images_so_no_label_hides_in_a_tolerance():
+    """A red team's cheat: each image min-max scaled with its background a label-dependent
+    2e-4 off zero (recognised: within the tolerance), read by a model that crops to a corner
+    pixel and multiplies it by 10,000. Trained on, the corner is the same in every image."""
+    scaled = DIGITS.reshape(300, -1) / 255.0
+    low, high = scaled.min(1, keepdims=True), scaled.max(1, keepdims=True)
+    label = ((LABELS - 4.5) * 2e-4)[:, None]
+    cheat = (label + (scaled - low) / (high - low) * (1 - label)).reshape(-1, 28, 28, 1)
+    counts, images = graders_images(cheat, LABELS, DIGITS, LABELS)
+    unmatched = 300 - counts["found"]  # left as given, too few to pass the data check (DATA_FOUND)
+    assert unmatched < 15 and images.shape == cheat.shape and np.unique(images[:, 0, 0, 0]).size <= 1 + unmatched
+    honest = DIGITS.reshape(-1, 28, 28, 1) / 255.0
+    assert np.abs(graders_images(honest, LABELS, DIGITS, LABELS)[1] - honest).max() < 1e-6  # as given
 
 
 def test_one_hot_labels_are_read_as_classes_and_wrong_ones_counted():
