@@ -18,12 +18,12 @@ c.CourseDirectory.course_id = "cnn-course"
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 
 # A submission that cannot be read is graded 0 with the reason, not skipped.
-c.Autograde.exporter_class = "autograder.nbgrader_plugin.SubmissionExporter"
+c.Autograde.exporter_class = "autograder.gradebook.nbgrader_plugin.SubmissionExporter"
 
 # Grade through the autograder instead of running the notebook in a kernel:
 # one training run, sandboxed, no 30 s cell timeout, a score for every check.
 c.Autograde.autograde_preprocessors = [
-    "autograder.nbgrader_plugin.GradeWithAutograder",
+    "autograder.gradebook.nbgrader_plugin.GradeWithAutograder",
     # nbgrader restores hidden tests into the autograded notebook, whence feedback is made: strip them.
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.IgnorePattern",

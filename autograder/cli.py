@@ -22,20 +22,13 @@ import os
 import sys
 import tempfile
 
-from .apps import calibrate, check, doctor, export, grade, grade_all, report, scores, serve
-from .apps.grade_all import NoSubmission
-from .datasets.base import DataError
-from .load_notebook import NotANotebook
-from .run_in_isolation import GraderError
-from .sandbox import SandboxUnavailable
-from .settings import help_all, load_config
-from .spec import UnknownAssignment
-from .third_party_log import LOGS_FOLDER, terminal, third_party_log
+from autograder.apps import calibrate, check, doctor, export, grade, grade_all, report, scores, serve
+from autograder.console import LOGS_FOLDER, terminal, third_party_log
+from autograder.errors import AutograderError
+from autograder.settings import help_all, load_config
 
 COMMANDS = {"grade": grade, "grade-all": grade_all, "scores": scores, "check": check, "report": report, "serve": serve,
             "export": export, "doctor": doctor, "calibrate": calibrate}
-GRADER_ERRORS = (DataError, GraderError, SandboxUnavailable, UnknownAssignment, NoSubmission, NotANotebook,
-                 FileNotFoundError)
 
 
 class HelpAll(argparse.Action):
@@ -94,7 +87,7 @@ def main(argv=None):
 def run(app, args, config):
     try:
         return app.run(args, config)
-    except GRADER_ERRORS as error:
+    except (AutograderError, FileNotFoundError) as error:
         print(f"autograder: {error}", file=terminal())
         return 2
 

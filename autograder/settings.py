@@ -23,24 +23,23 @@ import re
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-
 # Every autograder class with options ("module.Class" under autograder), in the order --help-all shows them.
 CONFIGURABLES = [
-    "pipeline.Grader",
-    "run_in_isolation.RunInIsolation",
+    "grading.pipeline.Grader",
+    "isolation.run.RunInIsolation",
     "datasets.mnist.MnistData",
     "datasets.ascent.AscentImage",
     "datasets.fashion_mnist.FashionMnistData",
-    "grade_all.ClassGrader",
-    "results.ResultStore",
-    "report.ReportWriter",
-    "export.GradeExporter",
-    "calibration.Calibration",
-    "nbgrader_plugin.GradeWithAutograder",
-    "grading_policy.GradingPolicy",
-    "grading_service.GradingService",
-    "submission_queue.SubmissionQueue",
-    "status_server.StatusServer",
+    "classroom.grade_all.ClassGrader",
+    "classroom.results.ResultStore",
+    "classroom.report.ReportWriter",
+    "classroom.export.GradeExporter",
+    "isolation.calibration.Calibration",
+    "gradebook.nbgrader_plugin.GradeWithAutograder",
+    "service.policy.GradingPolicy",
+    "service.grading_service.GradingService",
+    "service.queue.SubmissionQueue",
+    "service.status_server.StatusServer",
 ]
 
 

@@ -16,11 +16,8 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 
-from . import assignments
-
-
-class UnknownAssignment(Exception):
-    """No grading spec has this assignment's name."""
+from autograder import assignments
+from autograder.errors import UnknownAssignment
 
 
 @dataclass(frozen=True)

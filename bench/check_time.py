@@ -45,7 +45,7 @@ def timed_child(phases_file, notebook):
     started = time.perf_counter()
     spent = {}
     import autograder.cli as cli
-    from autograder import pipeline
+    from autograder.grading import pipeline
 
     spent["start-up and imports"] = time.perf_counter() - started
 

@@ -38,8 +38,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from autograder import protocol  # noqa: E402
-from autograder.protocol import Message  # noqa: E402
+from autograder.sandboxed import protocol  # noqa: E402
+from autograder.sandboxed.protocol import Message  # noqa: E402
 
 JOB_FILE = os.path.join(ROOT, "bench", "reference_fit.json")
 SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")
@@ -52,29 +52,28 @@ class Captured(Exception):
 
 def capture(notebook, data, output):
     """Runs the notebook's cells and graded function as the sandboxed runner does, up to its first fit."""
-    sys.path.insert(0, os.path.join(ROOT, "autograder"))  # runner.py imports `protocol` as the sandbox has it
     import keras
     import numpy as np
-    import runner
 
-    from autograder.load_notebook import load_submission
+    from autograder.grading.load_notebook import load_submission
+    from autograder.sandboxed import cells, remote_fit
     from autograder.spec import load_spec
 
     submission = load_submission(notebook)
     spec = load_spec(submission.assignment)
     os.environ.update(MNIST_PATH=data, NBGRADER_EXECUTION="autograde")
-    runner.install_compile_hook(keras)
+    remote_fit.install_compile_hook(keras)
     signature = inspect.signature(keras.Model.fit)
 
     def capturing_fit(model, *args, **kwargs):
         arguments = signature.bind(model, *args, **kwargs).arguments
-        x, y, _, batch_size, steps = runner.training_arrays(arguments, 2**40)
-        raise Captured(runner.fit_request(model, arguments, batch_size, steps), x, y)
+        x, y, _, batch_size, steps = remote_fit.training_arrays(arguments, 2**40)
+        raise Captured(remote_fit.fit_request(model, arguments, batch_size, steps), x, y)
 
     keras.Model.fit = capturing_fit
-    namespace = {"__name__": "__main__", "get_ipython": runner.NoShell}
+    namespace = {"__name__": "__main__", "get_ipython": cells.NoShell}
     for index, source in enumerate(submission.cells):
-        exec(compile(runner.python_source(source), f"<cell {index + 1}>", "exec"), namespace)
+        exec(compile(cells.python_source(source), f"<cell {index + 1}>", "exec"), namespace)
     try:
         namespace[spec.entry_point]()
         raise SystemExit("the reference never called fit")
@@ -101,8 +100,8 @@ def training_images(x_train, shape, dtype):
 def replay(job, x_train, y_train, images, epochs, folder, runs):
     """One grading's training through the real trainer, with `runs`' (a RunInIsolation) limits;
     {"wall", "epochs", "epoch_s", "accuracy", "reached"}."""
-    from autograder.limits import RunLimiter
-    from autograder.trainer_process import TrainerProcess
+    from autograder.isolation.limits import RunLimiter
+    from autograder.isolation.trainer_process import TrainerProcess
 
     header = json.loads(json.dumps(job["header"]))
     header["args"]["epochs"] = epochs or header["args"]["epochs"]
@@ -238,7 +237,7 @@ def main():
         return capture(SOLUTION, args.data, JOB_FILE)
     import keras
 
-    from autograder.run_in_isolation import RunInIsolation
+    from autograder.isolation.run import RunInIsolation
 
     with open(JOB_FILE, encoding="utf-8") as handle:
         job = json.load(handle)

@@ -65,7 +65,7 @@ def bare_child():
     """The solution's code, as a student would run it, one training run."""
     import keras
 
-    from autograder.load_notebook import load_submission
+    from autograder.grading.load_notebook import load_submission
 
     keras.utils.set_random_seed(0)  # the seed the grader sets (c.RunInIsolation.seed), for the same epochs
     namespace = {"__name__": "__main__"}

@@ -19,8 +19,8 @@ import datetime
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
-from autograder.results import ResultStore
-from autograder.score import CheckResult, GradeResult, failed_result
+from autograder.classroom.results import ResultStore
+from autograder.grading.score import CheckResult, GradeResult, failed_result
 from autograder.spec import load_spec
 
 ASSIGNMENT = "mnist_conv"

@@ -19,9 +19,10 @@ import threading
 import time
 
 import pytest
-
-from autograder.calibration import Calibration, Figures
 from conftest import CHECK_NAMES, CORPUS, SOLUTION, failed_checks, run_autograder
+
+from autograder.isolation.calibration import Calibration, Figures
+
 EXPECTED = json.load(open(os.path.join(CORPUS, "expected.json"), encoding="utf-8"))
 LOOPBACK_PORT = 47123  # a host service the sandbox must not reach (open_network_connection)
 

@@ -6,7 +6,6 @@ import json
 import nbformat
 import numpy as np
 import pytest
-
 from conftest import SOLUTION, run_autograder
 
 

@@ -16,7 +16,8 @@ import pytest
 from traitlets.config import Config
 
 from autograder.apps import calibrate
-from autograder.calibration import Calibration, CalibrationError, Figures
+from autograder.errors import CalibrationError
+from autograder.isolation.calibration import Calibration, Figures
 
 QUICK = Figures(epochs=5, seconds_per_epoch=2.0, total_seconds=18.0, peak_memory=2**30)
 CHECK = Figures(epochs=0, seconds_per_epoch=None, total_seconds=6.0, peak_memory=2**29)

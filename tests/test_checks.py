@@ -6,10 +6,10 @@ from collections import Counter
 import pytest
 
 from autograder.checks.training import data_problem
-from autograder.collect_evidence import EpochRecord, Evidence, FitRecord
-from autograder.inspect_model import ModelReport
-from autograder.run_in_isolation import RunOutcome
-from autograder.score import score
+from autograder.evidence.collect import EpochRecord, Evidence, FitRecord
+from autograder.evidence.inspect_model import ModelReport
+from autograder.grading.score import score
+from autograder.isolation.run import RunOutcome
 from autograder.spec import load_spec
 
 SPEC = load_spec("mnist_conv")
@@ -174,7 +174,7 @@ def test_training_on_a_few_or_repeated_images_is_refused(fit, words):
 
 
 def test_a_crash_is_the_reason_the_report_and_the_service_show():
-    from autograder.score import failure_reason
+    from autograder.grading.score import failure_reason
 
     found = evidence(curve=CURVE[:1])
     found.fits[0].student_error = {"epoch": 0, "message": "TypeError: '>' not supported"}

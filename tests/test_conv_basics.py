@@ -9,7 +9,6 @@ import os
 
 import nbformat
 import pytest
-
 from conftest import ROOT, failed_checks, function_cell, grade_json, write_variant
 
 SOLUTION = os.path.join(ROOT, "solutions", "conv_basics.ipynb")

@@ -6,12 +6,12 @@ import re
 import shutil
 import subprocess
 
-import numpy as np
 import nbformat
+import numpy as np
 import pytest
+from conftest import ROOT
 
 from autograder.spec import known_assignments, load_spec
-from conftest import ROOT
 
 ASSIGNMENTS = known_assignments()
 

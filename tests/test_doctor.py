@@ -6,13 +6,14 @@ import sys
 from argparse import Namespace
 
 import pytest
+from conftest import ROOT, run_autograder
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
-from autograder import doctor, limits
 from autograder.apps import doctor as doctor_app
+from autograder.classroom import doctor
 from autograder.datasets.mnist import MnistData
-from conftest import ROOT, run_autograder
+from autograder.isolation import limits
 
 
 def config(**sections):

@@ -10,12 +10,13 @@ import subprocess
 import sys
 
 import pytest
-from nbgrader.api import Gradebook
-
-from autograder.export import ExportError, GradeExporter
-from autograder.results import ResultStore
 from class_gradebook import ASSIGNMENT, build_class, course_config
 from conftest import CHECK_NAMES
+from nbgrader.api import Gradebook
+
+from autograder.classroom.export import GradeExporter
+from autograder.classroom.results import ResultStore
+from autograder.errors import ExportError
 
 STAMPS = {"alice": "2026-11-27 11:00:00 UTC", "bob": "2026-11-27 14:30:00 UTC", "carol": "2026-11-27 11:55:00 UTC",
           "dave": "2026-11-27 11:59:00 UTC"}

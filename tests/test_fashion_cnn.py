@@ -13,7 +13,6 @@ import json
 import os
 
 import pytest
-
 from conftest import ROOT, failed_checks, function_cell, grade_json, run_autograder, write_variant
 
 SOLUTION = os.path.join(ROOT, "solutions", "fashion_cnn.ipynb")

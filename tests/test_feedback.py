@@ -10,17 +10,17 @@ import re
 
 import nbformat
 import pytest
+from conftest import ROOT
 from nbgrader.converters import GenerateFeedback
 from nbgrader.utils import determine_grade
+from test_checks import SPEC, evidence
 from traitlets.config import PyFileConfigLoader
 
 from autograder.checks.training import count_epochs
-from autograder.feedback import VERDICT_WIDTH, report_cell
+from autograder.feedback.page import VERDICT_WIDTH, report_cell
 from autograder.figures.training_curve import TrainingCurve
-from autograder.nbgrader_plugin import restored_grade_cell, verdict_outputs
-from autograder.score import CheckResult, score
-from conftest import ROOT
-from test_checks import SPEC, evidence
+from autograder.gradebook.nbgrader_plugin import restored_grade_cell, verdict_outputs
+from autograder.grading.score import CheckResult, score
 
 CURVE_FIGURE = next(figure for figure in SPEC.figures if isinstance(figure, TrainingCurve))
 LONG = "Training stopped after 1 epoch at accuracy 0.9321, before reaching 0.998. " * 3

@@ -4,8 +4,9 @@ import json
 
 from traitlets.config import Config
 
-from autograder import protocol, trainer
-from autograder.run_in_isolation import RunInIsolation
+from autograder.isolation.run import RunInIsolation
+from autograder.sandboxed import protocol
+from autograder.trainer import device
 
 
 class FakeTfConfig:
@@ -36,21 +37,21 @@ def test_the_limit_crosses_to_the_trainer_in_its_job():
 
 def test_tensorflow_gets_one_logical_device_of_the_limit_per_gpu():
     fake = FakeTfConfig(["GPU:0", "GPU:1"])
-    trainer.limit_tensorflow_gpus(fake, 10 * 2**30 + 12345)
+    device.limit_tensorflow_gpus(fake, 10 * 2**30 + 12345)
     assert fake.configured == {"GPU:0": [10240], "GPU:1": [10240]}  # whole MiB
 
 
 def test_jax_gets_the_fraction_of_the_card_and_no_preallocation(monkeypatch):
-    monkeypatch.setattr(trainer, "gpu_memory_total", lambda: 80 * 2**30)
+    monkeypatch.setattr(device, "gpu_memory_total", lambda: 80 * 2**30)
     environ = {"XLA_PYTHON_CLIENT_MEM_FRACTION": "0.9"}
-    trainer.limit_gpu_memory(10 * 2**30, backend="jax", environ=environ)
+    device.limit_gpu_memory(10 * 2**30, backend="jax", environ=environ)
     assert environ == {"XLA_CLIENT_MEM_FRACTION": "0.1250", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
-    assert trainer.jax_memory_environment(100 * 2**30, 80 * 2**30)["XLA_CLIENT_MEM_FRACTION"] == "1.0000"
-    assert trainer.jax_memory_environment(2**30, None) == {}  # no card: nothing to share
+    assert device.jax_memory_environment(100 * 2**30, 80 * 2**30)["XLA_CLIENT_MEM_FRACTION"] == "1.0000"
+    assert device.jax_memory_environment(2**30, None) == {}  # no card: nothing to share
 
 
 def test_no_limit_changes_nothing(monkeypatch):
-    monkeypatch.setattr(trainer, "gpu_memory_total", lambda: 80 * 2**30)
+    monkeypatch.setattr(device, "gpu_memory_total", lambda: 80 * 2**30)
     environ = {}
-    trainer.limit_gpu_memory(0, backend="jax", environ=environ)
+    device.limit_gpu_memory(0, backend="jax", environ=environ)
     assert environ == {}

@@ -14,7 +14,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import CHECK_NAMES, CORPUS, SOLUTION, gradebook_rows, submit, write_variant
 
 
@@ -157,7 +156,7 @@ def test_local_cluster_is_the_default(course):
 def test_gpu_tasks_go_only_to_workers_that_advertise_a_gpu(tmp_path):
     from dask.distributed import Client
 
-    from autograder.cluster import open_client
+    from autograder.classroom.cluster import open_client
 
     address, workers, processes = start_cluster(tmp_path, tmp_path, [[], ["--resources", "GPU=1"]])
     try:
@@ -198,7 +197,7 @@ def test_a_grader_failure_records_no_points_and_says_why(course, tmp_path):
 
 
 def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
-    from autograder.results import NOT_GRADED, ResultStore
+    from autograder.classroom.results import NOT_GRADED, ResultStore
 
     store = ResultStore(root=str(tmp_path))
     record = {"status": "graded", "score": 8.0, "max_score": 8.0, "checks": []}
@@ -218,8 +217,8 @@ def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
 def test_a_submission_nbgrader_will_not_record_is_reported_and_kept_for_the_next_run(tmp_path):
     """A notebook that makes one of nbgrader's preprocessors raise costs that student's
     recording only (rolled back, reported, retried next run), never the class's."""
-    from autograder.grade_all import ClassGrader, Job
-    from autograder.score import CheckResult, GradeResult
+    from autograder.classroom.grade_all import ClassGrader, Job
+    from autograder.grading.score import CheckResult, GradeResult
 
     class Refusing:
         def record(self, assignment, student, result):

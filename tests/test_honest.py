@@ -10,7 +10,6 @@ normalised with `tf.keras.utils.normalize(x, axis=1)`, as a popular tutorial doe
 import os
 
 import pytest
-
 from conftest import ROOT, grade_json
 
 HONEST = os.path.join(ROOT, "tests", "honest")

@@ -8,7 +8,7 @@ import zipfile
 import keras
 import pytest
 
-from autograder.inspect_model import inspect_model
+from autograder.evidence.inspect_model import inspect_model
 
 
 def conv():

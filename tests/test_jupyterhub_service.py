@@ -25,10 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import pytest
 import requests
-
-from autograder.service_status import fetch_status
-from autograder.submission_queue import SubmissionQueue
 from conftest import CORPUS, ROOT, SOLUTION, gradebook_rows, write_variant
+
+from autograder.service.queue import SubmissionQueue
+from autograder.service.status_client import fetch_status
 
 VENV_BIN = os.path.dirname(sys.executable)
 PROXY = shutil.which("configurable-http-proxy", path=VENV_BIN + os.pathsep + os.environ["PATH"])
@@ -294,7 +294,7 @@ def test_service_killed_mid_grading_is_restarted_and_loses_nothing(hub):
 
 
 def test_queue_keeps_the_latest_submission_and_shows_scores_only_with_feedback(tmp_path):
-    from autograder.status_server import public
+    from autograder.service.status_server import public
 
     queue = SubmissionQueue(root=str(tmp_path))
     stamps = ["2026-11-27 10:00:00.000000 UTC", "2026-11-27 11:00:00.000000 UTC"]

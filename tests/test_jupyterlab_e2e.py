@@ -16,11 +16,10 @@ import time
 
 import nbformat
 import pytest
-from nbgrader.utils import get_username
-
 from conftest import ARTIFACTS as ALL_ARTIFACTS
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, SOLUTION, answer_cell
 from jupyterlab_server import JupyterLabServer, isolated_jupyter_env
+from nbgrader.utils import get_username
 
 ARTIFACTS = os.path.join(ALL_ARTIFACTS, "e2e")
 ASSIGNMENT = "mnist_conv"

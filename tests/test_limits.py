@@ -10,9 +10,10 @@ import subprocess
 
 import pytest
 
-from autograder.calibration import Calibration, Figures
-from autograder.limits import Limits, RecordTail, RunLimiter, Watchdog, cgroup_dirs
-from autograder.run_in_isolation import RunInIsolation, wait_or_kill
+from autograder.isolation.calibration import Calibration, Figures
+from autograder.isolation.follow import JsonlFollower
+from autograder.isolation.limits import Limits, RunLimiter, Watchdog, cgroup_dirs
+from autograder.isolation.run import RunInIsolation, wait_or_kill
 from autograder.settings import load_config
 
 
@@ -135,7 +136,7 @@ def test_watchdog_reads_the_trainers_record_once_a_second_and_the_rest_at_the_en
 
 def test_record_tail_reads_whole_new_lines_only(tmp_path):
     path = tmp_path / "training.jsonl"
-    tail = RecordTail(str(path))
+    tail = JsonlFollower(str(path))
     assert tail.new_records() == []  # not written yet
     with open(path, "w", encoding="utf-8") as handle:
         handle.write('{"record": "fit", "fit": 0}\nnot json\n{"record": "ep')

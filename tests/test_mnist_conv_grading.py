@@ -6,8 +6,8 @@ exactly the checks that mistake breaks, and no others.
 
 import nbformat
 import pytest
-
 from conftest import SOLUTION, answer_cell, callback_body, failed_checks, grade_json, write_variant
+
 SOLUTION_SOURCE = answer_cell(nbformat.read(SOLUTION, as_version=4)).source
 
 CONDITION = "accuracy >= TARGET_ACCURACY"

@@ -9,9 +9,17 @@ import subprocess
 
 import nbformat
 import pytest
-
-from conftest import (ARTIFACTS, CHECK_NAMES, CHROMIUM, CHROMIUM_ARGS, CORPUS, SOLUTION, gradebook_rows, submit,
-                      write_variant)
+from conftest import (
+    ARTIFACTS,
+    CHECK_NAMES,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CORPUS,
+    SOLUTION,
+    gradebook_rows,
+    submit,
+    write_variant,
+)
 
 
 def nbgrader(course, *args):
@@ -150,7 +158,7 @@ LATE = "2026-11-30 10:00:00.000000 UTC"  # after the due date set below: nbgrade
 
 def hand_built_results():
     """{student: GradeResult}: full marks, a crash, one check lost (no training: recording is what is tested)."""
-    from autograder.score import CheckResult, GradeResult, expectations, failed_result
+    from autograder.grading.score import CheckResult, GradeResult, expectations, failed_result
     from autograder.spec import load_spec
 
     spec = load_spec("mnist_conv")
@@ -212,7 +220,7 @@ def course_config(course):
 
 
 def record_in_process(course, config, results):
-    from autograder.recording import GradebookRecorder
+    from autograder.gradebook.recording import GradebookRecorder
 
     with GradebookRecorder(config=config) as recorder:
         for student, result in results.items():
@@ -227,7 +235,7 @@ def test_recording_in_process_leaves_what_nbgrader_autograde_leaves(course, tmp_
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
-    from autograder.pipeline import Grader
+    from autograder.grading.pipeline import Grader
 
     nbgrader(course, "generate_assignment", "mnist_conv", "--force")
     hand_in_batch(course)
@@ -273,7 +281,7 @@ def test_a_full_disk_while_recording_records_nothing_and_a_folder_not_moved_in_s
 
     from nbgrader.api import Gradebook, MissingEntry
 
-    from autograder import recording
+    from autograder.gradebook import recording
 
     nbgrader(course, "generate_assignment", "mnist_conv", "--force")
     submit(course, "alice", SOLUTION)

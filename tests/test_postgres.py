@@ -17,10 +17,16 @@ import sys
 import tempfile
 
 import pytest
-
 from conftest import CHECK_NAMES, CORPUS, SOLUTION, submit
-from test_nbgrader_autograde import (course_config, due_date, gradebook_state, hand_built_results, hand_in_batch,
-                                     nbgrader, record_in_process)
+from test_nbgrader_autograde import (
+    course_config,
+    due_date,
+    gradebook_state,
+    hand_built_results,
+    hand_in_batch,
+    nbgrader,
+    record_in_process,
+)
 
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 SERVER_USER = "postgres"  # PostgreSQL refuses to run as root: as root, the server runs as this user
@@ -130,7 +136,7 @@ def test_the_service_records_and_releases_feedback_on_postgres(course, tmp_path,
     whole service in a hub is tested on SQLite (test_jupyterhub_service.py)."""
     from nbgrader.api import Gradebook
 
-    from autograder.grading_service import GradingService
+    from autograder.service.grading_service import GradingService
 
     exchange = tmp_path / "exchange"
     exchange.mkdir()

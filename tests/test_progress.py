@@ -5,8 +5,9 @@ import io
 import json
 import time
 
-from autograder.grade_all import running_count
-from autograder.progress import Progress, RunProgress, reporting_as
+from autograder.classroom.grade_all import running_count
+from autograder.classroom.progress import Progress
+from autograder.isolation.follow import RunProgress, reporting_as
 
 
 def test_epochs_and_calls_are_reported_as_the_run_writes_them(tmp_path):

@@ -5,20 +5,18 @@ labels, however scaled; numbers where numbers belong)."""
 
 import io
 import os
-import sys
 
 import keras
 import numpy as np
 import pytest
 
-from autograder import protocol
-from autograder.collect_evidence import apply_record, Evidence
-from autograder.protocol import Limits, Message, ProtocolError
-from autograder.trainer import FitData, Refused, Reply
-from autograder.training_data import graders_images, training_images
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autograder"))
-import runner  # noqa: E402  (the sandbox's copy imports `protocol` as a top-level module)
+from autograder.errors import Refused
+from autograder.evidence.collect import Evidence, apply_record
+from autograder.sandboxed import protocol, remote_fit
+from autograder.sandboxed.protocol import Limits, Message, ProtocolError
+from autograder.trainer.requests import FitData
+from autograder.trainer.session import Reply
+from autograder.trainer.training_data import graders_images, training_images
 
 RNG = np.random.default_rng(0)
 IMAGES = RNG.integers(0, 256, (300, 28, 28), dtype=np.uint8)
@@ -171,7 +169,7 @@ def test_records_with_wrong_types_are_read_as_nothing_rather_than_trusted():
 def test_weights_cannot_be_handed_over_in_a_configuration():
     import keras
 
-    from autograder.trainer import build_model
+    from autograder.trainer.rebuild import build_model
 
     weights = np.zeros((3, 3, 1, 64)).tolist()
     model = keras.Sequential([keras.Input((28, 28, 1)),
@@ -181,8 +179,8 @@ def test_weights_cannot_be_handed_over_in_a_configuration():
 
 
 def test_keras_functions_given_by_reference_become_their_names_and_the_students_stay_foreign():
-    from autograder.inspect_model import foreign_classes
-    from autograder.trainer import keras_functions
+    from autograder.trainer.config_tree import foreign_classes
+    from autograder.trainer.rebuild import keras_functions
 
     def node(name):
         return {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
@@ -204,7 +202,7 @@ def test_the_runner_names_only_keras_and_tensorflow_functions():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation=tf.nn.softmax)])
     model._autograder_compiled = [tf.keras.losses.sparse_categorical_crossentropy, accuracy, "accuracy",
                                   keras.metrics.SparseCategoricalAccuracy()]
-    names = runner.keras_function_names(model)
+    names = remote_fit.keras_function_names(model)
     assert "softmax_v2" in names and "sparse_categorical_crossentropy" in names and "accuracy" not in names
 
 

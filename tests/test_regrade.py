@@ -2,10 +2,10 @@
 submitted/ folder (nothing is graded here)."""
 
 import pytest
-
-from autograder.grade_all import ClassGrader
-from autograder.settings import load_config
 from conftest import SOLUTION, copy_course, submit
+
+from autograder.classroom.grade_all import ClassGrader
+from autograder.settings import load_config
 
 STAMP = "2026-11-27 10:00:00.000000 UTC"
 

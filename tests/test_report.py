@@ -10,11 +10,11 @@ import os
 import re
 
 import pytest
-
-from autograder.report import ReportWriter, epochs_histogram, score_histogram
-from autograder.spec import load_spec
 from class_gradebook import ASSIGNMENT, CRASH, TIMEOUT, build_class, course_config
 from conftest import CHECK_NAMES
+
+from autograder.classroom.report import ReportWriter, epochs_histogram, score_histogram
+from autograder.spec import load_spec
 
 
 def write_report(root):

@@ -4,16 +4,14 @@ EarlyStopping stops), what callbacks print is captured per epoch, an exception
 in a callback is reported and raised, and a model that cannot cross as data
 gets a message saying what to write instead."""
 
-import os
 import sys
 
 import keras
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "autograder"))
-import runner  # noqa: E402  (the sandbox's copy imports `protocol` as a top-level module)
-from protocol import Message  # noqa: E402
+from autograder.sandboxed import calls, events, remote_fit
+from autograder.sandboxed.protocol import Message
 
 
 class FakeTrainer:
@@ -58,7 +56,7 @@ def model():
 
 def relay(built, callbacks, losses):
     trainer = FakeTrainer(built, losses)
-    history = runner.relay_epochs(keras, built, callbacks, trainer, Log(), runner.TrainingState(), {"epochs": 10})
+    history = remote_fit.relay_epochs(keras, built, callbacks, trainer, Log(), events.TrainingState(), {"epochs": 10})
     return trainer.replies, history
 
 
@@ -83,11 +81,11 @@ def test_what_a_callback_prints_is_captured_in_its_epoch_and_an_error_is_reporte
             if epoch == 1:
                 raise TypeError("'>' not supported")
 
-    built, state, log = model(), runner.TrainingState(), Log()
-    monkeypatch.setattr(sys, "stdout", runner.TaggedStream(sys.stdout, "stdout", log, state))  # as in the sandbox
+    built, state, log = model(), events.TrainingState(), Log()
+    monkeypatch.setattr(sys, "stdout", events.TaggedStream(sys.stdout, "stdout", log, state))  # as in the sandbox
     trainer = FakeTrainer(built, [0.5, 0.4, 0.3])
     with pytest.raises(TypeError):
-        runner.relay_epochs(keras, built, [Loud()], trainer, log, state, {"epochs": 3})
+        remote_fit.relay_epochs(keras, built, [Loud()], trainer, log, state, {"epochs": 3})
     ends = trainer.replies[1::2]
     assert ends[0]["printed"] == "epoch 0\n" and ends[0]["error"] is None
     assert ends[1]["error"].startswith("TypeError") and ends[1]["stop"] is False
@@ -99,8 +97,8 @@ def test_a_subclassed_model_gets_a_message_saying_what_to_write():
         def call(self, x):
             return x
 
-    with pytest.raises(runner.GraderTrainsModel, match="trains your model itself"):
-        runner.crossable_model(keras, Mine())
+    with pytest.raises(remote_fit.GraderTrainsModel, match="trains your model itself"):
+        remote_fit.crossable_model(keras, Mine())
 
 
 def test_datasets_and_generators_are_read_out_to_arrays_within_the_limit():
@@ -108,21 +106,21 @@ def test_datasets_and_generators_are_read_out_to_arrays_within_the_limit():
 
     x, y = np.arange(40, dtype=np.float32).reshape(10, 4), np.arange(10) % 2
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
-    got = runner.training_arrays({"x": dataset}, 10**6)
+    got = remote_fit.training_arrays({"x": dataset}, 10**6)
     assert np.array_equal(got[0], x) and got[3] == 4 and got[4] is None
 
     def endless():
         while True:
             yield x[:5], y[:5]
 
-    got = runner.training_arrays({"x": endless(), "steps_per_epoch": np.int64(2)}, 10**6)
+    got = remote_fit.training_arrays({"x": endless(), "steps_per_epoch": np.int64(2)}, 10**6)
     assert got[0].shape == (10, 4)
-    with pytest.raises(runner.GraderTrainsModel, match="endless"):
-        runner.training_arrays({"x": endless()}, 10**4)
+    with pytest.raises(remote_fit.GraderTrainsModel, match="endless"):
+        remote_fit.training_arrays({"x": endless()}, 10**4)
 
 
 def test_numpy_numbers_become_plain_json_numbers():
-    assert [runner.number(value) for value in (np.int32(32), np.float64(0.2), 20, None, True)] == \
+    assert [remote_fit.number(value) for value in (np.int32(32), np.float64(0.2), 20, None, True)] == \
         [32, 0.2, 20, None, True]
 
 
@@ -136,7 +134,7 @@ def test_keras_own_loaders_read_the_graders_copy_offline(dataset, name, test_ima
     import tensorflow as tf
     from traitlets.utils.importstring import import_item
 
-    from autograder.protocol import KERAS_DATASET_ENV_PREFIX
+    from autograder.sandboxed.protocol import KERAS_DATASET_ENV_PREFIX
     from autograder.spec import Profile
 
     source = importlib.import_module(f"keras.src.datasets.{name}")
@@ -144,7 +142,7 @@ def test_keras_own_loaders_read_the_graders_copy_offline(dataset, name, test_ima
     data = import_item(f"autograder.datasets.{dataset}")()
     files = data.sandbox_files(str(tmp_path), Profile("tiny", train_images=50, description="50"))
     environ = {key: str(tmp_path / file) for key, file in files.items()}
-    runner.serve_keras_datasets({**environ, f"{KERAS_DATASET_ENV_PREFIX}NO_SUCH_SET": "/x", "HOME": "/"})
+    calls.serve_keras_datasets({**environ, f"{KERAS_DATASET_ENV_PREFIX}NO_SUCH_SET": "/x", "HOME": "/"})
     (x_train, y_train), (x_test, y_test) = getattr(tf.keras.datasets, name).load_data()
     assert x_train.shape == (50, 28, 28) and y_train.shape == (50,) and x_test.shape == (test_images, 28, 28)
     with np.load(environ[data.ENV]) as kept:  # what the notebook's own loader reads: the same arrays

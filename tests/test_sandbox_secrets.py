@@ -16,9 +16,9 @@ import sys
 import uuid
 
 import pytest
-
-from autograder.sandbox import Bubblewrap
 from conftest import CORPUS, ROOT, copy_course, submit
+
+from autograder.isolation.sandbox import Bubblewrap
 
 PROBE = os.path.join(CORPUS, "probe_host_secrets.ipynb")
 EXPECTED_PROBES = {

@@ -4,7 +4,6 @@ import json
 
 import nbformat
 import pytest
-
 from conftest import SOLUTION, answer_cell, callback_body, run_autograder, write_variant
 
 

@@ -4,7 +4,7 @@ Grades the assignment's reference solution (solutions/ASSIGNMENT.ipynb under
 the course root) on the profile, and its self-check where it has one, and
 keeps what each cost (epochs, seconds per epoch, total seconds, peak memory)
 in the calibration file (c.Calibration.path), whence the limits of every
-later run derive (see `autograder.calibration`). The reference is graded
+later run derive (see `autograder.isolation.calibration`). The reference is graded
 under the uncalibrated limits, so that an old calibration cannot stop the run
 that replaces it. Run it again after changing the machine, the data or the
 reference.
@@ -20,17 +20,20 @@ import resource
 import tempfile
 import time
 
-from ..calibration import Calibration, CalibrationError, Figures, course_root, utc_now
-from ..pipeline import Grader
-from ..spec import load_spec
+from autograder.errors import CalibrationError
+from autograder.isolation.calibration import Calibration, Figures, course_root, utc_now
+from autograder.states import Status
 
 
 def add_arguments(parser):
     parser.add_argument("assignment", help="assignment name, e.g. mnist_conv")
-    parser.add_argument("--profile", choices=["quick", "full"], help="data profile (default: c.Grader.profile)")
+    parser.add_argument("--profile", help="data profile (default: c.Grader.profile)")
 
 
 def run(args, config):
+    from autograder.grading.pipeline import Grader
+    from autograder.spec import load_spec
+
     calibration = Calibration(config=config)
     reference = os.path.join(course_root(config), "solutions", f"{args.assignment}.ipynb")
     try:
@@ -50,7 +53,7 @@ def run(args, config):
             measured["check"] = measure(lambda: grader.self_check(reference, assignment=args.assignment,
                                                                   profile=grader.profile))[1]
         result, figures = measure(lambda: grader.grade(reference, assignment=args.assignment, profile=profile))
-    if result.status != "graded" or result.score != result.max_score:
+    if result.status != Status.GRADED or result.score != result.max_score:
         lost = "; ".join(f"{c.name}: {c.message}" for c in result.checks if not c.passed)
         print(f"The reference did not grade with full marks ({result.status}; {lost}); nothing was kept.")
         return 1

@@ -16,15 +16,13 @@ be read or is another assignment's, no data, no sandbox.
 import json
 import os
 
-from ..load_notebook import SubmissionError, require_notebook_file
-from ..pipeline import Grader
+from autograder.errors import SubmissionError
 
 
 def add_arguments(parser):
     parser.add_argument("notebook", help="your notebook (.ipynb); save it first")
     parser.add_argument("--assignment", help="assignment name, when the notebook does not say")
-    parser.add_argument("--profile", choices=["quick", "full"],
-                        help="the data the notebook reads (default: c.Grader.profile, as grading)")
+    parser.add_argument("--profile", help="the data the notebook reads (default: c.Grader.profile, as grading)")
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
 
@@ -33,6 +31,9 @@ THIRD_PARTY_LOG = "temporary"
 
 
 def run(args, config):
+    from autograder.grading.load_notebook import require_notebook_file
+    from autograder.grading.pipeline import Grader
+
     require_notebook_file(args.notebook)
     try:
         results = Grader(config=config).self_check(args.notebook, assignment=args.assignment, profile=args.profile)
@@ -60,7 +61,7 @@ def as_text(name, results):
 def print_service_status(notebook):
     """Where the student's submissions stand, when the hub's grading service is reachable."""
     try:
-        from ..service_status import fetch_status
+        from autograder.service.status_client import fetch_status
     except ImportError:
         return
     assignment = os.path.splitext(os.path.basename(notebook))[0]

@@ -13,14 +13,14 @@ GPU or no exchange yet, do not fail it), 1 otherwise.
 
 import json
 
-from ..doctor import run_checks
-
 
 def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the results as one JSON object")
 
 
 def run(args, config):
+    from autograder.classroom.doctor import run_checks
+
     results = run_checks(config)
     if args.json:
         print(json.dumps({"checks": [{"name": name, **check._asdict()} for name, check in results]}))

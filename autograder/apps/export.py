@@ -12,17 +12,19 @@ or the layout cannot be written (e.g. a Moodle export by email with emails missi
 
 import sys
 
-from ..export import FORMATS, ExportError, GradeExporter
+from autograder.errors import ExportError
 
 
 def add_arguments(parser):
     parser.add_argument("assignment", help="assignment name, e.g. mnist_conv")
-    parser.add_argument("--format", required=True, choices=FORMATS, dest="layout",
+    parser.add_argument("--format", required=True, dest="layout",
                         help="canvas or moodle: that platform's grade-import CSV; csv: plain, a column per check")
     parser.add_argument("--output", help="file to write (default: ASSIGNMENT-FORMAT.csv in the course folder)")
 
 
 def run(args, config):
+    from autograder.classroom.export import GradeExporter  # nbgrader's modules: imported for this command only
+
     try:
         path = GradeExporter(config=config).write(args.assignment, args.layout, args.output)
     except ExportError as error:

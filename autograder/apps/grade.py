@@ -1,7 +1,7 @@
 """`python -m autograder grade NOTEBOOK.ipynb [--profile quick|full] [--json]`
 
 Grades one notebook outside nbgrader. With --json, prints exactly one JSON
-object on stdout (see `autograder.score`).
+object on stdout (see `autograder.grading.score`).
 
 Exit status: 0 whenever a result was produced, 0 points included (a notebook
 of the assignment that cannot be read, or one of another assignment, is
@@ -12,19 +12,18 @@ grader itself cannot run (unknown assignment, no data, no sandbox).
 
 import json
 
-from ..load_notebook import require_notebook_file
-from ..pipeline import Grader
-
 
 def add_arguments(parser):
     parser.add_argument("notebook", help="the submitted notebook (.ipynb)")
-    parser.add_argument("--profile", choices=["quick", "full"],
-                        help="data profile (default: c.Grader.profile in nbgrader_config.py, else full)")
+    parser.add_argument("--profile", help="data profile (default: c.Grader.profile in nbgrader_config.py, else full)")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     parser.add_argument("--assignment", help="assignment name, when the notebook does not say")
 
 
 def run(args, config):
+    from autograder.grading.load_notebook import require_notebook_file
+    from autograder.grading.pipeline import Grader
+
     require_notebook_file(args.notebook)
     result = Grader(config=config).grade(args.notebook, assignment=args.assignment, profile=args.profile)
     print(json.dumps(result.to_json(), allow_nan=False) if args.json else as_table(result))

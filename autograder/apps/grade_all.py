@@ -16,11 +16,8 @@ student with no submission, a configuration file that is not there.
 
 import os
 
-from ..spec import UnknownAssignment, known_assignments
-
-
-class NoSubmission(LookupError):
-    """The student asked for has handed nothing in for the assignment."""
+from autograder.errors import NoSubmission, UnknownAssignment
+from autograder.spec import known_assignments
 
 
 def add_arguments(parser):
@@ -31,13 +28,13 @@ def add_arguments(parser):
     parser.add_argument("--workers", type=int, help="local gradings at once (default: one per GPU slot, else "
                         "one per two CPU cores)")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://host:8786")
-    parser.add_argument("--profile", choices=["quick", "full"], help="data profile (default: c.Grader.profile)")
+    parser.add_argument("--profile", help="data profile (default: c.Grader.profile)")
 
 
 def run(args, config):
     if args.assignment not in known_assignments():
         raise UnknownAssignment(f"no assignment {args.assignment!r}; known: {', '.join(known_assignments())}")
-    from ..grade_all import ClassGrader  # nbgrader's modules: imported for this command only
+    from autograder.classroom.grade_all import ClassGrader  # nbgrader's modules: imported for this command only
 
     grader = ClassGrader(config=config)
     if args.student:

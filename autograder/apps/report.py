@@ -17,7 +17,7 @@ def add_arguments(parser):
 
 
 def run(args, config):
-    from ..report import ReportWriter  # with matplotlib: imported for this command only
+    from autograder.classroom.report import ReportWriter  # with matplotlib: imported for this command only
 
     paths = ReportWriter(config=config).write(args.assignment)
     print(f"Wrote {paths['csv']}\nWrote {paths['html']}")

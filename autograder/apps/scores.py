@@ -9,7 +9,7 @@ Exit status: 0 when the table is printed (with no submissions yet, too); 2
 when the gradebook has no such assignment.
 """
 
-from ..results import NOT_GRADED, ResultStore
+from autograder.states import Status
 
 
 def add_arguments(parser):
@@ -20,6 +20,8 @@ def run(args, config):
     from nbgrader.api import Gradebook, MissingEntry  # nbgrader's modules: imported for this command only
     from nbgrader.coursedir import CourseDirectory
 
+    from autograder.classroom.results import ResultStore
+
     with Gradebook(CourseDirectory(config=config).db_url) as gradebook:
         try:
             assignment = gradebook.find_assignment(args.assignment)
@@ -28,7 +30,7 @@ def run(args, config):
             return 2
         failures = {student: record["details"]["error"]
                     for student, record in ResultStore(config=config).records(args.assignment).items()
-                    if record["status"] == NOT_GRADED}
+                    if record["status"] == Status.NOT_GRADED}
         print(table(gradebook, assignment, failures))
     return 0
 
@@ -37,7 +39,7 @@ def table(gradebook, assignment, failures):
     """`failures`: {student: why the grader could not grade their latest submission}."""
     cells = [cell.name for notebook in assignment.notebooks for cell in notebook.grade_cells]
     lines = ["student".ljust(14) + "".join(name[:20].rjust(21) for name in cells) + "total".rjust(12)]
-    rows = {student: f"{NOT_GRADED}: {reason}" for student, reason in failures.items()}
+    rows = {student: f"{Status.NOT_GRADED}: {reason}" for student, reason in failures.items()}
     for submission in assignment.submissions:
         if submission.student.id in rows:
             continue

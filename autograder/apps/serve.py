@@ -16,7 +16,6 @@ import os
 import signal
 import threading
 
-
 THIRD_PARTY_LOG = None  # a service: its log, JupyterHub's or a unit's, is where people look
 
 
@@ -26,8 +25,10 @@ def add_arguments(parser):
 
 
 def run(args, config):
-    from ..grading_service import GradingService  # with JupyterHub's modules: imported for this command only
-    from ..status_server import StatusServer
+    from autograder.service.grading_service import (
+        GradingService,  # with JupyterHub's modules: imported for this command only
+    )
+    from autograder.service.status_server import StatusServer
 
     for handler in logging.getLogger().handlers:  # a service's log is read long after: say when
         handler.setFormatter(logging.Formatter("[%(asctime)s autograder] %(message)s"))

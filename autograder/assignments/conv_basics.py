@@ -16,10 +16,10 @@ Profiles change nothing here (no training); both are accepted.
 
 import numpy as np
 
-from ..checks.arrays import InputsUnchanged, ShapeAndDtype, ValuesMatch
-from ..datasets.ascent import AscentImage
-from ..figures.call_images import CallImages
-from ..spec import Call, GradingSpec, Profile
+from autograder.checks.arrays import InputsUnchanged, ShapeAndDtype, ValuesMatch
+from autograder.datasets.ascent import AscentImage
+from autograder.figures.call_images import CallImages
+from autograder.spec import Call, GradingSpec, Profile
 
 FILTERS = {
     "edges": [[0, 1, 0], [1, -4, 1], [0, 1, 0]],

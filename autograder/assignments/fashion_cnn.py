@@ -16,15 +16,15 @@ TensorFlow 2.21); the check asks for 2 points.
 
 import numpy as np
 
-from ..checks.activations import ActivationsMatch
-from ..checks.architecture import LayersMatch
-from ..checks.baseline import BeatsDenseBaseline
-from ..checks.callback_trial import FitInput
-from ..datasets.fashion_mnist import FashionMnistData
-from ..figures.activation_grid import ActivationGrid
-from ..figures.layer_table import LayerTable
-from ..figures.training_curve import TrainingCurve
-from ..spec import Call, GradingSpec, Profile
+from autograder.checks.activations import ActivationsMatch
+from autograder.checks.architecture import LayersMatch
+from autograder.checks.baseline import BeatsDenseBaseline
+from autograder.checks.callback_trial import FitInput
+from autograder.datasets.fashion_mnist import FashionMnistData
+from autograder.figures.activation_grid import ActivationGrid
+from autograder.figures.layer_table import LayerTable
+from autograder.figures.training_curve import TrainingCurve
+from autograder.spec import Call, GradingSpec, Profile
 
 JOURNEY_IMAGES = [0, 23, 28]  # the lesson's three shoes
 JOURNEY_FILTER = 1

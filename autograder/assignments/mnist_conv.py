@@ -5,14 +5,14 @@ Profiles: `full` is the exercise as written (all 60,000 training images);
 (7 to 9 epochs, about 10 s of training on 2 CPU cores) for CI and demos.
 """
 
-from ..checks.architecture import LayerCount
-from ..checks.callback_trial import CallbackPrints, CallbackStops, FitInput
-from ..checks.pitfalls import INPUT_NOT_RESHAPED, LEGACY_ACC_KEY, PIXELS_NOT_SCALED, stop_outside_if
-from ..checks.training import PrintsStopMessage, ReachesTarget, StopsAtTarget, WithinEpochLimit
-from ..datasets.mnist import MnistData
-from ..figures.layer_table import LayerTable
-from ..figures.training_curve import TrainingCurve
-from ..spec import GradingSpec, Profile
+from autograder.checks.architecture import LayerCount
+from autograder.checks.callback_trial import CallbackPrints, CallbackStops, FitInput
+from autograder.checks.pitfalls import INPUT_NOT_RESHAPED, LEGACY_ACC_KEY, PIXELS_NOT_SCALED, stop_outside_if
+from autograder.checks.training import PrintsStopMessage, ReachesTarget, StopsAtTarget, WithinEpochLimit
+from autograder.datasets.mnist import MnistData
+from autograder.figures.layer_table import LayerTable
+from autograder.figures.training_curve import TrainingCurve
+from autograder.spec import GradingSpec, Profile
 
 TARGET = 0.998
 MAX_EPOCHS = 20

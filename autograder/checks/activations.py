@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..inspect_model import describe_error, feature_maps
-from .arrays import call_arguments, returned
-from .base import Check, Outcome
+from autograder.checks.arrays import call_arguments, returned
+from autograder.checks.base import Check, Outcome
+from autograder.evidence.inspect_model import describe_error, feature_maps
 
 KINDS = ("Conv2D", "MaxPooling2D")
 

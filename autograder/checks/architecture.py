@@ -11,7 +11,7 @@ Example:
 
 from dataclasses import dataclass, field
 
-from .base import Check, Outcome
+from autograder.checks.base import Check, Outcome
 
 
 @dataclass(frozen=True)

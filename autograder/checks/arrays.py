@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .base import Check, Outcome
+from autograder.checks.base import Check, Outcome
 
 FAST_ENOUGH_S = 0.25  # below this a call is not worth speeding up
 

@@ -15,9 +15,9 @@ Example:
 
 from dataclasses import dataclass, field
 
-from ..inspect_model import accuracy_on, describe_error
-from .base import Check, Outcome
-from .training import incomplete_training
+from autograder.checks.base import Check, Outcome
+from autograder.checks.training import incomplete_training
+from autograder.evidence.inspect_model import accuracy_on, describe_error
 
 _BASELINES = {}  # (images, epochs, scaled) -> held-out accuracy
 

@@ -12,7 +12,7 @@ Example:
 
 from dataclasses import dataclass, field
 
-from .base import Check, Outcome
+from autograder.checks.base import Check, Outcome
 
 KEYS = ("accuracy", "acc")  # Keras 3 reports the name given to compile(); the lesson's old code used 'acc'
 RESCALING = ("Rescaling", "Normalization")  # layers that scale pixels inside the model

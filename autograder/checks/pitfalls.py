@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from .callback_trial import RESCALING, UNSCALED_ABOVE
+from autograder.checks.callback_trial import RESCALING, UNSCALED_ABOVE
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ Example:
 
 from dataclasses import dataclass, field
 
-from .base import Check, Outcome
-from .callback_trial import print_verdict, stop_verdict, trial_for
+from autograder.checks.base import Check, Outcome
+from autograder.checks.callback_trial import print_verdict, stop_verdict, trial_for
 
 # Images given to fit must be the training set the notebook loads, each once
 # (a few may be lost to a generator's last partial batch, or repeated in it),

@@ -19,7 +19,8 @@ import shutil
 import numpy as np
 from traitlets import Unicode, default
 
-from .base import Dataset, DataError
+from autograder.datasets.base import Dataset
+from autograder.errors import DataError
 
 SHA256 = "03ce124c1afc880f87b55f6b061110e2e1e939679184f5614e38dacc6c1957e2"  # SciPy's registry
 

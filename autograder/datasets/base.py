@@ -13,9 +13,7 @@ import hashlib
 import numpy as np
 from traitlets.config import LoggingConfigurable
 
-
-class DataError(Exception):
-    """The grading data are missing or not what they should be."""
+from autograder.errors import DataError
 
 
 def content_checksum(*arrays):

@@ -23,8 +23,9 @@ import os
 import numpy as np
 from traitlets import Unicode, default
 
-from ..protocol import KERAS_DATASET_ENV_PREFIX
-from .base import Dataset, DataError, check_arrays
+from autograder.datasets.base import Dataset, check_arrays
+from autograder.errors import DataError
+from autograder.sandboxed.protocol import KERAS_DATASET_ENV_PREFIX
 
 FILES = {  # array: (file, header bytes, shape)
     "x_train": ("train-images-idx3-ubyte.gz", 16, (60000, 28, 28)),

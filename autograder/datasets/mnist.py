@@ -19,8 +19,9 @@ import os
 import numpy as np
 from traitlets import Bool, Unicode, default
 
-from ..protocol import KERAS_DATASET_ENV_PREFIX
-from .base import Dataset, DataError, check_arrays
+from autograder.datasets.base import Dataset, check_arrays
+from autograder.errors import DataError
+from autograder.sandboxed.protocol import KERAS_DATASET_ENV_PREFIX
 
 
 class MnistData(Dataset):

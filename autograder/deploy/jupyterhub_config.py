@@ -9,7 +9,7 @@ it. Students fetch and submit with nbgrader as usual (the exchange is
 own); the service grades each submission as it arrives, on a local Dask
 cluster unless `c.GradingService.scheduler` names one, and releases feedback
 where `c.GradingPolicy` allows. Students see where they stand at
-/services/autograder/ and through `autograder.service_status.fetch_status`.
+/services/autograder/ and through `autograder.service.status_client.fetch_status`.
 
 $AUTOGRADER_COURSE (default: this repository) is the course folder,
 $AUTOGRADER_SERVICE_PORT (default: 10101) the service's port on loopback.
@@ -26,7 +26,7 @@ c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 # The course folder: nbgrader_config.py, source/, release/, the gradebook, submitted/.
 COURSE = os.environ.get("AUTOGRADER_COURSE") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SERVICE = "autograder"  # the name autograder.service_status asks the hub for
+SERVICE = "autograder"  # the name autograder.service.status_client asks the hub for
 SERVICE_PORT = int(os.environ.get("AUTOGRADER_SERVICE_PORT", "10101"))
 
 c.JupyterHub.services = [{

@@ -10,8 +10,8 @@ Example:
 
 from dataclasses import dataclass
 
-from ..checks.activations import grader_activations
-from .base import Figure, new_figure, png_output
+from autograder.checks.activations import grader_activations
+from autograder.figures.base import Figure, new_figure, png_output
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ Example:
 
 from dataclasses import dataclass
 
-from .base import Figure, new_figure, png_output
+from autograder.figures.base import Figure, new_figure, png_output
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Example:
 import html
 from dataclasses import dataclass
 
-from .base import Figure, html_output
+from autograder.figures.base import Figure, html_output
 
 
 @dataclass(frozen=True)

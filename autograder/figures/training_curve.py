@@ -15,7 +15,7 @@ Example:
 import math
 from dataclasses import dataclass
 
-from .base import Figure, new_figure, png_output
+from autograder.figures.base import Figure, new_figure, png_output
 
 ZOOM_BELOW = 0.004  # the zoomed panel shows accuracies from this much below the target up to 1
 ZOOM_TICK = 0.001  # its accuracy ticks: one per thousandth
