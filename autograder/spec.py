@@ -2,21 +2,11 @@
 
 A new assignment is a source notebook plus a module in
 `autograder/assignments/` that defines `SPEC`; nothing in the grading core
-changes.
-
-Example:
-
-    >>> from autograder.spec import load_spec
-    >>> spec = load_spec("mnist_conv")
-    >>> [check.name for check in spec.checks][:2]
-    ['single_conv2d', 'single_maxpooling2d']
+changes. `autograder.assignments.load_spec` finds it by name.
 """
 
-import importlib
-import pkgutil
 from dataclasses import dataclass, field
 
-from autograder import assignments
 from autograder.errors import UnknownAssignment
 
 
@@ -68,14 +58,3 @@ class GradingSpec:
         if name not in self.profiles:
             raise UnknownAssignment(f"{self.assignment} has no profile {name!r}; choose one of {sorted(self.profiles)}")
         return self.profiles[name]
-
-
-def known_assignments():
-    return sorted(module.name for module in pkgutil.iter_modules(assignments.__path__))
-
-
-def load_spec(assignment):
-    """The SPEC of `autograder/assignments/<assignment>.py`."""
-    if assignment not in known_assignments():
-        raise UnknownAssignment(f"no grading spec for assignment {assignment!r}; known: {', '.join(known_assignments())}")
-    return importlib.import_module(f"{assignments.__name__}.{assignment}").SPEC

@@ -55,9 +55,9 @@ def capture(notebook, data, output):
     import keras
     import numpy as np
 
+    from autograder.assignments import load_spec
     from autograder.grading.load_notebook import load_submission
     from autograder.sandboxed import cells, remote_fit
-    from autograder.spec import load_spec
 
     submission = load_submission(notebook)
     spec = load_spec(submission.assignment)

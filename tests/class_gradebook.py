@@ -19,9 +19,9 @@ import datetime
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
-from autograder.classroom.results import ResultStore
+from autograder.assignments import load_spec
+from autograder.gradebook.results import ResultStore
 from autograder.grading.score import CheckResult, GradeResult, failed_result
-from autograder.spec import load_spec
 
 ASSIGNMENT = "mnist_conv"
 DUE = datetime.datetime(2026, 11, 27, 12, 0, 0)

@@ -5,12 +5,12 @@ from collections import Counter
 
 import pytest
 
+from autograder.assignments import load_spec
 from autograder.checks.training import data_problem
 from autograder.evidence.collect import EpochRecord, Evidence, FitRecord
 from autograder.evidence.inspect_model import ModelReport
 from autograder.grading.score import score
 from autograder.isolation.run import RunOutcome
-from autograder.spec import load_spec
 
 SPEC = load_spec("mnist_conv")
 CHECKS = {check.name: check for check in SPEC.checks}

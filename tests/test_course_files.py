@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from autograder.spec import known_assignments, load_spec
+from autograder.assignments import known_assignments, load_spec
 
 ASSIGNMENTS = known_assignments()
 

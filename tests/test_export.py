@@ -15,8 +15,8 @@ from conftest import CHECK_NAMES
 from nbgrader.api import Gradebook
 
 from autograder.classroom.export import GradeExporter
-from autograder.classroom.results import ResultStore
 from autograder.errors import ExportError
+from autograder.gradebook.results import ResultStore
 
 STAMPS = {"alice": "2026-11-27 11:00:00 UTC", "bob": "2026-11-27 14:30:00 UTC", "carol": "2026-11-27 11:55:00 UTC",
           "dave": "2026-11-27 11:59:00 UTC"}

@@ -197,7 +197,7 @@ def test_a_grader_failure_records_no_points_and_says_why(course, tmp_path):
 
 
 def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
-    from autograder.classroom.results import NOT_GRADED, ResultStore
+    from autograder.gradebook.results import NOT_GRADED, ResultStore
 
     store = ResultStore(root=str(tmp_path))
     record = {"status": "graded", "score": 8.0, "max_score": 8.0, "checks": []}

@@ -158,8 +158,8 @@ LATE = "2026-11-30 10:00:00.000000 UTC"  # after the due date set below: nbgrade
 
 def hand_built_results():
     """{student: GradeResult}: full marks, a crash, one check lost (no training: recording is what is tested)."""
+    from autograder.assignments import load_spec
     from autograder.grading.score import CheckResult, GradeResult, expectations, failed_result
-    from autograder.spec import load_spec
 
     spec = load_spec("mnist_conv")
     details = {"assignment": "mnist_conv", "expects": expectations(spec), "figures": []}

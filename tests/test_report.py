@@ -13,8 +13,8 @@ import pytest
 from class_gradebook import ASSIGNMENT, CRASH, TIMEOUT, build_class, course_config
 from conftest import CHECK_NAMES
 
+from autograder.assignments import load_spec
 from autograder.classroom.report import ReportWriter, epochs_histogram, score_histogram
-from autograder.spec import load_spec
 
 
 def write_report(root):

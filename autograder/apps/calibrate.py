@@ -31,8 +31,8 @@ def add_arguments(parser):
 
 
 def run(args, config):
+    from autograder.assignments import load_spec
     from autograder.grading.pipeline import Grader
-    from autograder.spec import load_spec
 
     calibration = Calibration(config=config)
     reference = os.path.join(course_root(config), "solutions", f"{args.assignment}.ipynb")

@@ -16,8 +16,8 @@ student with no submission, a configuration file that is not there.
 
 import os
 
+from autograder.assignments import known_assignments
 from autograder.errors import NoSubmission, UnknownAssignment
-from autograder.spec import known_assignments
 
 
 def add_arguments(parser):

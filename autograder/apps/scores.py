@@ -20,7 +20,7 @@ def run(args, config):
     from nbgrader.api import Gradebook, MissingEntry  # nbgrader's modules: imported for this command only
     from nbgrader.coursedir import CourseDirectory
 
-    from autograder.classroom.results import ResultStore
+    from autograder.gradebook.results import ResultStore
 
     with Gradebook(CourseDirectory(config=config).db_url) as gradebook:
         try:

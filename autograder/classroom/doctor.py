@@ -30,13 +30,13 @@ from collections import namedtuple
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default.exchange import Exchange
 
+from autograder.assignments import known_assignments, load_spec
 from autograder.errors import DataError, SandboxUnavailable
 from autograder.grading.pipeline import Grader
 from autograder.isolation.limits import RunLimiter
 from autograder.isolation.run import RunInIsolation
 from autograder.isolation.sandbox import Bubblewrap
 from autograder.isolation.trainer_process import trainer_environment
-from autograder.spec import known_assignments, load_spec
 
 Check = namedtuple("Check", "ok message fix")
 SECONDS = 300  # for one probe: TensorFlow's start alone takes seconds, more on a loaded machine

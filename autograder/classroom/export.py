@@ -54,8 +54,8 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import LoggingConfigurable
 
-from autograder.classroom.results import ResultStore
 from autograder.errors import ExportError, UnknownAssignment
+from autograder.gradebook.results import ResultStore
 from autograder.states import Status
 
 FORMATS = ("canvas", "moodle", "csv")

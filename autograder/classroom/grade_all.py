@@ -30,7 +30,7 @@ from traitlets import Integer
 from traitlets.config import LoggingConfigurable
 
 from autograder.classroom.progress import Progress
-from autograder.classroom.results import ResultStore
+from autograder.gradebook.results import ResultStore
 from autograder.grading.pipeline import Grader
 from autograder.grading.score import GradeResult
 from autograder.isolation.follow import reporting_as

@@ -25,13 +25,13 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
+from autograder.assignments import load_spec
 from autograder.classroom.export import class_grades, gradebook_exists, safe_cell, utc_text
 from autograder.classroom.progress import Progress
-from autograder.classroom.results import ResultStore
 from autograder.errors import UnknownAssignment
 from autograder.figures.base import new_figure, png_output
+from autograder.gradebook.results import ResultStore
 from autograder.grading.score import failure_reason
-from autograder.spec import load_spec
 from autograder.states import Status
 
 FULL_PROFILE = "full"  # the exercise as written; any other profile is flagged on the page

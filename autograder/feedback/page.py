@@ -13,7 +13,7 @@ Example:
 
     >>> from autograder.feedback.page import report_cell
     >>> from autograder.grading.score import failed_result
-    >>> from autograder.spec import load_spec
+    >>> from autograder.assignments import load_spec
     >>> cell = report_cell(failed_result(load_spec("mnist_conv"), "error", "not a notebook"))
     >>> cell.outputs[0].output_type
     'display_data'
@@ -29,7 +29,7 @@ from nbconvert.exporters import HTMLExporter
 from nbformat.v4 import new_code_cell, new_output
 from traitlets import default
 
-from autograder.spec import load_spec
+from autograder.assignments import load_spec
 
 from autograder.errors import UnknownAssignment
 

@@ -27,9 +27,9 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Instance
 
-from autograder.classroom.results import ResultStore
 from autograder.errors import AutograderError, SubmissionError
 from autograder.feedback.page import REPORT_MARK, points, report_cell, wrapped
+from autograder.gradebook.results import ResultStore
 from autograder.grading.load_notebook import read_notebook
 from autograder.grading.pipeline import Grader
 from autograder.grading.score import GradeResult

@@ -23,13 +23,13 @@ import numpy as np
 from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
+from autograder.assignments import known_assignments, load_spec
 from autograder.errors import GraderError, NotANotebook, SubmissionError, UnknownAssignment
 from autograder.evidence.collect import collect_evidence
 from autograder.evidence.inspect_model import import_keras
 from autograder.grading.load_notebook import load_submission
 from autograder.grading.score import failed_result, score, self_check_results
 from autograder.isolation.run import RunInIsolation
-from autograder.spec import known_assignments, load_spec
 from autograder.states import Status
 
 

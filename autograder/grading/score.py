@@ -14,7 +14,7 @@ training, "crash": why training broke off, when it did, "figures": [{"title", "o
 Example:
 
     >>> from autograder.grading.score import failed_result
-    >>> from autograder.spec import load_spec
+    >>> from autograder.assignments import load_spec
     >>> failed_result(load_spec("mnist_conv"), "error", "not a notebook").score
     0.0
 """

@@ -37,12 +37,12 @@ from nbgrader.utils import parse_utc
 from traitlets import Float, Integer, Unicode
 from traitlets.config import LoggingConfigurable
 
+from autograder.assignments import known_assignments
 from autograder.classroom.grade_all import ClassGrader
 from autograder.grading.pipeline import Grader
 from autograder.grading.score import failure_reason
 from autograder.service.policy import GradingPolicy
 from autograder.service.queue import SubmissionQueue, utc_now
-from autograder.spec import known_assignments
 from autograder.states import QueueState, Status
 
 # nbgrader's `list` logs every submission it finds; the service looks every few seconds.

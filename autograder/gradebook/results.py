@@ -10,7 +10,7 @@ replaced atomically: a crash leaves the old one or the new one, never half.
 
 Example:
 
-    >>> from autograder.classroom.results import ResultStore
+    >>> from autograder.gradebook.results import ResultStore
     >>> store = ResultStore(root="/course")  # doctest: +SKIP
     >>> store.keep_failure("mnist_conv", "alice", "3f2a...", "No MNIST file at ...")  # doctest: +SKIP
     >>> store.records("mnist_conv")["alice"]["status"]  # doctest: +SKIP

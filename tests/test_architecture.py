@@ -1,0 +1,27 @@
+"""The tree is the architecture: imports run one way (the contracts in
+.importlinter), and the sandboxed side runs with nothing else of the grader."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from conftest import ROOT
+
+import autograder.sandboxed
+
+
+def test_every_import_contract_is_kept():
+    lint = shutil.which("lint-imports") or os.path.join(os.path.dirname(sys.executable), "lint-imports")
+    done = subprocess.run([lint], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-4000:]
+
+
+def test_the_sandboxed_package_imports_alone_as_the_sandbox_has_it(tmp_path):
+    shutil.copytree(os.path.dirname(autograder.sandboxed.__file__), tmp_path / "sandboxed")
+    probe = ("import sys, sandboxed.runner; "
+             "print(sorted(name for name in sys.modules if name.split('.')[0] in ('autograder', 'traitlets')))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
