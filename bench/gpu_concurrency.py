@@ -129,7 +129,7 @@ def answer_epochs(callback, header, x, y, outgoing, incoming):
     """The runner's side: the fit request, then each epoch answered as the reference's callback answers."""
     protocol.send(outgoing, Message.FIT, header, [x, y])
     while True:
-        kind, message, _ = protocol.receive(incoming, protocol.Limits())
+        kind, message, _ = protocol.receive(incoming, protocol.FrameLimits())
         if kind == Message.EPOCH_BEGIN:
             protocol.send(outgoing, Message.REPLY, {"stop": False, "printed": ""})
         elif kind == Message.EPOCH_END:

@@ -12,7 +12,7 @@ import pytest
 
 from autograder.isolation.calibration import Calibration, Figures
 from autograder.isolation.follow import JsonlFollower
-from autograder.isolation.limits import Limits, RunLimiter, Watchdog, cgroup_dirs
+from autograder.isolation.limits import RunLimiter, RunLimits, Watchdog, cgroup_dirs
 from autograder.isolation.run import RunInIsolation, wait_or_kill
 from autograder.settings import load_config
 
@@ -26,7 +26,7 @@ def test_cgroups_of_a_dead_grader_are_removed_by_the_next_run():
             os.makedirs(folder)
     except OSError:
         pytest.skip("no writable cgroup here: limits fall back to rlimits")
-    limiter = RunLimiter(Limits(2**30, 64, 60, 2**20), f"autograder-{os.getpid()}-test")
+    limiter = RunLimiter(RunLimits(2**30, 64, 60, 2**20), f"autograder-{os.getpid()}-test")
     try:
         assert limiter.uses_cgroups
         assert not any(os.path.exists(folder) for folder in stale.values())
@@ -64,7 +64,7 @@ def test_calibrated_limits_derive_from_the_reference(tmp_path):
     config = course_config(tmp_path)
     Calibration(config=config).write("mnist_conv", "quick", QUICK)
     limits = RunInIsolation(config=config).limits_for("mnist_conv", "quick")
-    assert limits == Limits(memory=4 * 2**30, processes=512, cpu_seconds=288 * os.cpu_count(), file_size=512 * 2**20,
+    assert limits == RunLimits(memory=4 * 2**30, processes=512, cpu_seconds=288 * os.cpu_count(), file_size=512 * 2**20,
                             wall_seconds=288, stall_seconds=60, reference_epoch_seconds=2.0)
     # Another assignment, another profile: not calibrated.
     assert RunInIsolation(config=config).limits_for("conv_basics", "quick").wall_seconds == 600

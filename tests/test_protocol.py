@@ -13,7 +13,8 @@ import pytest
 from autograder.errors import Refused
 from autograder.evidence.collect import Evidence, apply_record
 from autograder.sandboxed import protocol, remote_fit
-from autograder.sandboxed.protocol import Limits, Message, ProtocolError
+from autograder.sandboxed.limits import FrameLimits as Limits
+from autograder.sandboxed.protocol import Message, ProtocolError
 from autograder.trainer.requests import FitData
 from autograder.trainer.session import Reply
 from autograder.trainer.training_data import graders_images, training_images

@@ -13,8 +13,9 @@ Example:
 from dataclasses import dataclass, field
 
 from autograder.checks.base import Check, Outcome
+from autograder.sandboxed.protocol import ACCURACY_KEYS
 
-KEYS = ("accuracy", "acc")  # Keras 3 reports the name given to compile(); the lesson's old code used 'acc'
+KEYS = ACCURACY_KEYS
 RESCALING = ("Rescaling", "Normalization")  # layers that scale pixels inside the model
 # Pixels above this are grey levels (0-255) left unscaled; standardised images (per set or per
 # image) stay below ~10, and scaled ones at 1.
@@ -91,8 +92,8 @@ class CallbackStops(Check):
     """With logs named like Keras 3's (`accuracy`), the callbacks given to fit
     stop training at the first scripted epoch that reaches `target`."""
 
-    target: float = 0.998
-    script: tuple = ()
+    target: float = field(kw_only=True)  # the assignment's: see its spec
+    script: tuple = field(kw_only=True)
     expects: str = field(default="your callback stops training at the first epoch that reaches the target")
 
     @property
@@ -118,8 +119,8 @@ class CallbackPrints(Check):
     """The callback prints `message` in the first scripted epoch that reaches `target`, and in no other."""
 
     message: str = ""
-    target: float = 0.998
-    script: tuple = ()
+    target: float = field(kw_only=True)  # the assignment's: see its spec
+    script: tuple = field(kw_only=True)
     expects: str = field(default="your callback prints the stop message when it stops training")
 
     def evaluate(self, evidence):
@@ -135,8 +136,11 @@ class FitInput(Check):
     """The images given to fit have `shape` (after the batch axis) and scaled pixels: to [0, 1]
     as the lesson does, or standardised (see UNSCALED_ABOVE), or by a layer of the model."""
 
-    shape: tuple = (28, 28, 1)
-    expects: str = field(default="fit gets images reshaped to 28x28x1 with pixels scaled to [0, 1]")
+    shape: tuple = field(kw_only=True)  # the assignment's images, channel axis included
+    expects: str = ""
+
+    def default_expects(self):
+        return f"fit gets images of shape {tuple(self.shape)} with pixels scaled to [0, 1]"
 
     def evaluate(self, evidence):
         if not evidence.fits:

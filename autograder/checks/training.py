@@ -78,7 +78,7 @@ class ReachesTarget(Check):
     """An epoch's training accuracy, computed by the grader's trainer on the
     images actually trained on, reaches `target`."""
 
-    target: float = 0.998
+    target: float = field(kw_only=True)  # the assignment's: see its spec
     expects: str = field(default="training accuracy reaches the target")
 
     def evaluate(self, evidence):
@@ -94,8 +94,8 @@ class WithinEpochLimit(Check):
     """The target is reached within `max_epochs`, and training (all `fit`
     calls together) runs no longer than that."""
 
-    max_epochs: int = 20
-    target: float = 0.998
+    max_epochs: int = field(kw_only=True)
+    target: float = field(kw_only=True)  # the assignment's: see its spec
     expects: str = field(default="")
 
     def default_expects(self):
@@ -120,8 +120,8 @@ class StopsAtTarget(Check):
     and stops a scripted series of epochs (`script`) at its first epoch that
     reaches it: the rule, not a coincidence."""
 
-    target: float = 0.998
-    script: tuple = ()
+    target: float = field(kw_only=True)  # the assignment's: see its spec
+    script: tuple = field(kw_only=True)
     expects: str = field(default="the callback stops training at the first epoch that reaches the target")
 
     def evaluate(self, evidence):
@@ -152,8 +152,8 @@ class PrintsStopMessage(Check):
     scripted series."""
 
     message: str = ""
-    target: float = 0.998
-    script: tuple = ()
+    target: float = field(kw_only=True)  # the assignment's: see its spec
+    script: tuple = field(kw_only=True)
     expects: str = field(default="the callback prints the stop message when it stops training")
 
     def evaluate(self, evidence):

@@ -24,7 +24,7 @@ import threading
 from contextlib import contextmanager
 
 from autograder.console import terminal
-from autograder.sandboxed.protocol import Event, ProtocolError, open_regular_file
+from autograder.sandboxed.protocol import ACCURACY_KEYS, Event, ProtocolError, open_regular_file
 
 READ_AT_ONCE = 1_000_000  # bytes one look reads: a flood is read over several looks, never all at once
 
@@ -109,7 +109,7 @@ def describe_event(event):
     """One line on an event of the student's run worth telling, or None."""
     if event.get("event") == Event.EPOCH_END:
         logs = event.get("logs") or {}
-        accuracy = logs.get("accuracy", logs.get("acc"))
+        accuracy = next((logs[key] for key in ACCURACY_KEYS if key in logs), None)
         shown = f", accuracy {accuracy:.4f}" if isinstance(accuracy, (int, float)) else ""
         return f"epoch {int(event.get('epoch') or 0) + 1} done{shown}"
     if event.get("event") == Event.CALL:

@@ -15,8 +15,8 @@ assignment and profile: `RunInIsolation.limits_for`.
 
 Example:
 
-    >>> from autograder.isolation.limits import Limits, RunLimiter
-    >>> limiter = RunLimiter(Limits(memory=4 * 2**30, processes=256, cpu_seconds=600, file_size=2**29), "job-1")
+    >>> from autograder.isolation.limits import RunLimiter, RunLimits
+    >>> limiter = RunLimiter(RunLimits(memory=4 * 2**30, processes=256, cpu_seconds=600, file_size=2**29), "job-1")
     >>> # subprocess.Popen(..., preexec_fn=limiter.enter); then limiter.verdict(exit_code, cpu_seconds)
     >>> watchdog = Watchdog(stall_seconds=30, reference_epoch_seconds=2.0)
     >>> watchdog.observe([{"record": "fit", "fit": 0, "seconds": 1.0}], now=100.0) is None
@@ -39,7 +39,9 @@ WATCH_INTERVAL = 1.0  # seconds between two looks at the trainer's record
 
 
 @dataclass(frozen=True)
-class Limits:
+class RunLimits:
+    """A run's resources: the grader's alone (what crosses the boundary: `autograder.sandboxed.limits`)."""
+
     memory: int  # bytes
     processes: int  # processes and threads
     cpu_seconds: int  # each process of the run (an rlimit)

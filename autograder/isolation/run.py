@@ -38,10 +38,11 @@ from traitlets.config import LoggingConfigurable
 from autograder.errors import GraderError
 from autograder.isolation.calibration import Calibration
 from autograder.isolation.follow import RunProgress
-from autograder.isolation.limits import Limits, RunLimiter, Watchdog
+from autograder.isolation.limits import RunLimiter, RunLimits, Watchdog
 from autograder.isolation.sandbox import Bubblewrap, Unsandboxed
 from autograder.isolation.trainer_process import TrainerProcess
 from autograder.sandboxed import protocol
+from autograder.sandboxed.limits import MAX_EPOCHS, OUTPUT_CHARACTERS, TRANSFER_BYTES
 
 LOG_TAIL_BYTES = 20_000
 # The script run in the sandbox; it imports only `protocol`, copied beside it.
@@ -100,7 +101,7 @@ class RunInIsolation(LoggingConfigurable):
     ).tag(config=True)
 
     output_limit = Integer(
-        1_000_000, help="Characters of printed output recorded as evidence in each epoch (and outside "
+        OUTPUT_CHARACTERS, help="Characters of printed output recorded as evidence in each epoch (and outside "
         "training); the rest is dropped."
     ).tag(config=True)
 
@@ -116,12 +117,12 @@ class RunInIsolation(LoggingConfigurable):
         config=True)
 
     transfer_limit = Integer(
-        2 * 2**30, help="Bytes of training arrays one fit call may hand to the grader's trainer (a dataset or a "
+        TRANSFER_BYTES, help="Bytes of training arrays one fit call may hand to the grader's trainer (a dataset or a "
         "generator is read out to arrays first)."
     ).tag(config=True)
 
     max_epochs = Integer(
-        200, help="Epochs the trainer trains in one grading run, all fit calls together; a fit asking for more is "
+        MAX_EPOCHS, help="Epochs the trainer trains in one grading run, all fit calls together; a fit asking for more is "
         "refused with a message."
     ).tag(config=True)
 
@@ -166,7 +167,7 @@ class RunInIsolation(LoggingConfigurable):
         a limit configured here wins; otherwise it derives from the calibration (or its fallbacks)."""
         derived = Calibration(parent=self).derived(assignment, profile)
         wall = self.time_limit.get(profile, derived["wall_seconds"])
-        return Limits(memory=self.memory_limit or derived["memory"], processes=self.process_limit,
+        return RunLimits(memory=self.memory_limit or derived["memory"], processes=self.process_limit,
                       cpu_seconds=self.cpu_time_limit.get(profile, wall * (os.cpu_count() or 1)),
                       file_size=self.file_size_limit, wall_seconds=wall, stall_seconds=derived["stall_seconds"],
                       reference_epoch_seconds=derived["reference_epoch_seconds"])

@@ -19,7 +19,7 @@ Example:
     >>> pipe = io.BytesIO()
     >>> protocol.send(pipe, protocol.Message.REPLY, {"stop": True})
     >>> _ = pipe.seek(0)
-    >>> protocol.receive(pipe, protocol.Limits())[:2]
+    >>> protocol.receive(pipe, protocol.FrameLimits())[:2]
     ('reply', {'stop': True})
 """
 
@@ -29,6 +29,8 @@ import os
 import stat
 import struct
 from dataclasses import asdict, dataclass, field, fields
+
+from .limits import MAX_EPOCHS, OUTPUT_CHARACTERS, TRANSFER_BYTES, FrameLimits  # noqa: F401 (FrameLimits: both sides frame with it)
 
 # Files in the job folder (read-only in the sandbox), the output folder (the
 # student's, untrusted) and the trainer's folder (the grader's alone).
@@ -53,9 +55,10 @@ TRAINER_FDS_ENV = "AUTOGRADER_TRAINER_FDS"
 # `keras.datasets.<name>.load_data()` downloads, by their names; the runner makes that loader
 # read them there, offline.
 KERAS_DATASET_ENV_PREFIX = "AUTOGRADER_KERAS_DATASET_"
+# The names Keras logs a model's accuracy under: Keras 3 the name given to compile(), the lesson's old code 'acc'.
+ACCURACY_KEYS = ("accuracy", "acc")
 
 
-MAX_PRINTED = 100_000  # characters of what the callbacks print in one epoch that cross to the trainer
 
 # Said wherever the trainer cannot take a model, so the student knows what to write instead.
 HOW_TO = ("The grader trains your model itself, from its configuration: build it from Keras' own layers "
@@ -102,12 +105,12 @@ class Job:
     calls: list = field(default_factory=list, metadata={
         "help": "[{id, function, args}] of student functions called on the grader's inputs"})
     seed: int = field(default=0, metadata={"help": "random seed set before student code runs"})
-    output_limit: int = field(default=1_000_000, metadata={"help": "characters of output kept per epoch"})
+    output_limit: int = field(default=OUTPUT_CHARACTERS, metadata={"help": "characters of output kept per epoch"})
     trial: dict = field(default=None, metadata={
         "help": "{script: [accuracy per epoch], keys: [log names]}: the student's callbacks driven through a "
         "scripted series, after each fit when grading, instead of training in a dry run"})
     dry_run: bool = field(default=False, metadata={"help": "self-check: fit trains nothing"})
-    transfer_limit: int = field(default=2 * 2**30, metadata={"help": "bytes of arrays one `fit` may send"})
+    transfer_limit: int = field(default=TRANSFER_BYTES, metadata={"help": "bytes of arrays one `fit` may send"})
 
     def to_json(self):
         return asdict(self)
@@ -122,8 +125,8 @@ class TrainerJob:
     """What the trainer is asked to do (its folder's `trainer.json`)."""
 
     seed: int = field(default=0, metadata={"help": "seed of the weights' initialisation and the shuffling"})
-    transfer_limit: int = field(default=2 * 2**30, metadata={"help": "bytes of arrays one `fit` may send"})
-    max_epochs: int = field(default=1000, metadata={"help": "epochs trained in all, past which fit is refused"})
+    transfer_limit: int = field(default=TRANSFER_BYTES, metadata={"help": "bytes of arrays one `fit` may send"})
+    max_epochs: int = field(default=MAX_EPOCHS, metadata={"help": "epochs trained in all, past which fit is refused"})
     gpu_memory_limit: int = field(default=0, metadata={
         "help": "bytes of GPU memory the trainer may take (0: no limit), so that gradings share a card"})
 
@@ -134,13 +137,6 @@ class TrainerJob:
     def from_json(cls, data):
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
-
-@dataclass(frozen=True)
-class Limits:
-    """What the receiving side accepts in one message."""
-
-    header_bytes: int = 64 * 2**20
-    array_bytes: int = 2 * 2**30
 
 
 class ProtocolError(Exception):

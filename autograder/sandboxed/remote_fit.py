@@ -13,6 +13,7 @@ import uuid
 
 from . import protocol
 from .events import array_summary
+from .limits import MAX_PRINTED, FrameLimits
 from .protocol import Event, Message
 from .trial import copies, run_trial, student_callbacks
 
@@ -26,7 +27,7 @@ class TrainerLink:
 
     def __init__(self, write_fd, read_fd, transfer_limit):
         self.outgoing, self.incoming = os.fdopen(write_fd, "wb"), os.fdopen(read_fd, "rb")
-        self.limits = protocol.Limits(array_bytes=transfer_limit)
+        self.limits = FrameLimits(array_bytes=transfer_limit)
 
     def send(self, kind, header, arrays=()):
         protocol.send(self.outgoing, kind, header, arrays)
@@ -218,7 +219,7 @@ def run_hook(hook, model, state, raised):
         hook()
     except Exception as exception:  # the student's callback failed: Keras would stop fit with it
         raised, error = exception, f"{type(exception).__name__}: {exception}"[:2000]
-    printed, state.captured = "".join(state.captured)[:protocol.MAX_PRINTED], None
+    printed, state.captured = "".join(state.captured)[:MAX_PRINTED], None
     changed = learning_rate(model)
     return {"stop": bool(getattr(model, "stop_training", False)), "printed": printed, "error": error,
             "learning_rate": changed if changed != rate else None}, raised

@@ -8,18 +8,14 @@ import keras
 import numpy as np
 
 from autograder.errors import Refused
+from autograder.sandboxed.limits import MAX_CONFIG_NUMBERS, MAX_PARAMETERS
 from autograder.trainer.config_tree import foreign_classes, longest_number_list
 from autograder.trainer.requests import first_line, parsed
 
 GRADER_ACCURACY = "grader_accuracy"  # the trainer's own metric, never shown to student code
 
-MAX_PARAMETERS = 20_000_000  # the lesson's networks have 1.4 million at most
 
-# A configuration holds shapes and settings; a long list of numbers in it is weights handed over
-# (a Constant initializer, a Normalization's arrays): the trainer initialises the weights itself.
-MAX_CONFIG_NUMBERS = 64
 
-MAX_CONFIG_BYTES = 1_000_000
 
 
 def build_model(architecture, arrays, seed, own=()):

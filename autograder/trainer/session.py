@@ -17,14 +17,18 @@ import numpy as np
 
 from autograder.errors import Refused
 from autograder.sandboxed import protocol
+from autograder.sandboxed.limits import (
+    MAX_CONFIG_BYTES,
+    MAX_FITS,
+    MAX_PRINTED,
+    REPLY_HEADER_BYTES,
+    SIGNAL_HEADER_BYTES,
+    FrameLimits,
+)
 from autograder.sandboxed.protocol import Message, Record
 from autograder.trainer.device import limit_gpu_memory
-from autograder.trainer.rebuild import GRADER_ACCURACY, MAX_CONFIG_BYTES, build_model, compile_model
+from autograder.trainer.rebuild import GRADER_ACCURACY, build_model, compile_model
 from autograder.trainer.requests import FitData, first_line
-
-MAX_PRINTED = protocol.MAX_PRINTED
-
-MAX_FITS = 10  # fit calls one run may make: each saves a model the grader inspects
 
 
 class RecordLog:
@@ -47,7 +51,7 @@ class Session:
         self.folder, self.job = folder, job
         self.incoming, self.outgoing = incoming, outgoing
         self.record = RecordLog(os.path.join(folder, protocol.TRAINING_FILE))
-        self.limits = protocol.Limits(array_bytes=job.transfer_limit)
+        self.limits = FrameLimits(array_bytes=job.transfer_limit)
         self.models, self.fits, self.epochs = {}, 0, 0
         with np.load(os.path.join(folder, protocol.TRUSTED_DATA_FILE), allow_pickle=False) as data:
             self.trusted = {key: data[key] for key in data.files}
@@ -66,8 +70,7 @@ class Session:
         protocol.send(self.outgoing, kind, header, arrays)
 
     def reply(self):
-        # JSON may write a character as 12 bytes (a surrogate pair, escaped)
-        kind, header, _ = protocol.receive(self.incoming, protocol.Limits(header_bytes=16 * MAX_PRINTED, array_bytes=0))
+        kind, header, _ = protocol.receive(self.incoming, FrameLimits(header_bytes=REPLY_HEADER_BYTES, array_bytes=0))
         if kind != Message.REPLY:
             raise protocol.ProtocolError(f"expected a reply, got {kind!r}")
         return Reply.from_header(header)
@@ -102,7 +105,7 @@ class Session:
     def await_train_end(self, index):
         """The student's on_train_end callbacks run once the weights are back: the fit stays open
         in the record (for the grader's watchdog) until the runner says they returned."""
-        kind, _, _ = protocol.receive(self.incoming, protocol.Limits(header_bytes=1024, array_bytes=0))
+        kind, _, _ = protocol.receive(self.incoming, FrameLimits(header_bytes=SIGNAL_HEADER_BYTES, array_bytes=0))
         if kind != Message.TRAIN_END:
             raise protocol.ProtocolError(f"expected the end of training, got {kind!r}")
         self.record.write(Record.TRAIN_END, fit=index)
