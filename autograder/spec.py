@@ -12,11 +12,24 @@ from autograder.errors import UnknownAssignment
 
 @dataclass(frozen=True)
 class Profile:
-    """How much data a grading run uses: `train_images` first images (None: all)."""
+    """How much data a grading run uses: `train_images` first images (None: all).
+
+    `as_written`: the exercise as written, what the course grades by default;
+    any other profile is flagged on every page it makes. The uncalibrated
+    limits are what a run gets before `python -m autograder calibrate` has
+    measured the reference on this machine (`c.Calibration.uncalibrated_*`
+    override them by profile name)."""
 
     name: str
     train_images: int = None
     description: str = ""
+    as_written: bool = False
+    uncalibrated_seconds: int = 3600  # of wall time
+    uncalibrated_stall_seconds: int = 900  # without an epoch ending, during a fit
+
+
+# A student's self-check: nothing is trained, seconds are expected; calibrated and limited on its own.
+SELF_CHECK = Profile("check", description="the self-check (nothing is trained)", uncalibrated_seconds=120)
 
 
 @dataclass(frozen=True)
@@ -54,7 +67,15 @@ class GradingSpec:
     def max_score(self):
         return float(sum(check.points for check in self.checks))
 
-    def profile(self, name):
+    @property
+    def default_profile(self):
+        """The profile that is the exercise as written."""
+        return next(profile for profile in self.profiles.values() if profile.as_written)
+
+    def profile(self, name=None):
+        """The profile `name` (None or '': the exercise as written)."""
+        if not name:
+            return self.default_profile
         if name not in self.profiles:
             raise UnknownAssignment(f"{self.assignment} has no profile {name!r}; choose one of {sorted(self.profiles)}")
         return self.profiles[name]

@@ -16,6 +16,7 @@ import pytest
 from traitlets.config import Config
 
 from autograder.apps import calibrate
+from autograder.assignments import load_profile
 from autograder.errors import CalibrationError
 from autograder.isolation.calibration import Calibration, Figures
 
@@ -50,7 +51,7 @@ def test_the_file_lies_under_the_course_root(tmp_path):
 
 def test_missing_file_means_not_calibrated(calibration):
     assert calibration.read() == {} and calibration.figures("mnist_conv", "quick") is None
-    assert calibration.derived("mnist_conv", "quick")["reference_epoch_seconds"] is None
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "quick"))["reference_epoch_seconds"] is None
 
 
 @pytest.mark.parametrize("content, says", [
@@ -74,7 +75,7 @@ def test_unusable_file_is_a_clear_error_and_is_left_as_it_was(calibration, conte
     with open(calibration.file, encoding="utf-8") as handle:
         assert handle.read() == content
     # Grading goes on, on the fallbacks, and the log says why.
-    assert calibration.derived("mnist_conv", "quick")["wall_seconds"] == 600
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "quick"))["wall_seconds"] == 600
     assert says in caplog.text
 
 
@@ -82,27 +83,27 @@ def test_limits_are_the_stated_multiples_never_below_the_floors(calibration):
     calibration.write("mnist_conv", "quick", QUICK)
     calibration.write("mnist_conv", "full", Figures(7, 20.0, 160.0, 3 * 2**30))
     calibration.write("mnist_conv", "check", CHECK)
-    assert calibration.derived("mnist_conv", "quick") == {
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "quick")) == {
         "wall_seconds": 288, "memory": 4 * 2**30, "stall_seconds": 60,
         "reference_epoch_seconds": 2.0}
-    assert calibration.derived("mnist_conv", "full") == {
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "full")) == {
         "wall_seconds": 2520, "memory": 12 * 2**30, "stall_seconds": 600,
         "reference_epoch_seconds": 20.0}
-    check = calibration.derived("mnist_conv", "check")
+    check = calibration.derived("mnist_conv", load_profile("mnist_conv", "check"))
     assert (check["wall_seconds"], check["memory"]) == (60, 2 * 2**30)
 
 
 def test_an_unknown_epoch_time_leaves_the_stall_limit_to_its_fallback(calibration):
     calibration.write("mnist_conv", "quick", Figures(5, None, 18.0, 2**30))
-    assert calibration.derived("mnist_conv", "quick")["stall_seconds"] == 90
-    assert calibration.derived("mnist_conv", "quick")["wall_seconds"] == 108
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "quick"))["stall_seconds"] == 90
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "quick"))["wall_seconds"] == 108
 
 
 def test_uncalibrated_fallbacks_and_a_partial_configured_dict(calibration):
     calibration.uncalibrated_time_limit = {"quick": 300}
-    assert calibration.derived("mnist_conv", "quick")["wall_seconds"] == 300
-    assert calibration.derived("mnist_conv", "check")["wall_seconds"] == 120  # not the largest value
-    assert calibration.derived("mnist_conv", "full")["stall_seconds"] == 900
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "quick"))["wall_seconds"] == 300
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "check"))["wall_seconds"] == 120  # not the largest value
+    assert calibration.derived("mnist_conv", load_profile("mnist_conv", "full"))["stall_seconds"] == 900
 
 
 def test_measure_takes_the_time_and_the_memory_of_the_runs_processes():
@@ -123,8 +124,8 @@ def test_the_reference_is_graded_without_the_old_calibration(calibration, tmp_pa
     config = Config()
     config.Calibration.path = calibration.file
     measuring = Calibration(config=calibrate.uncalibrated(config, str(tmp_path / "empty")))
-    assert measuring.derived("mnist_conv", "quick")["wall_seconds"] == 600
-    assert Calibration(config=config).derived("mnist_conv", "quick")["wall_seconds"] == 288  # left as it was
+    assert measuring.derived("mnist_conv", load_profile("mnist_conv", "quick"))["wall_seconds"] == 600
+    assert Calibration(config=config).derived("mnist_conv", load_profile("mnist_conv", "quick"))["wall_seconds"] == 288  # left as it was
 
 
 def test_calibrate_refuses_an_unusable_file_or_no_reference_before_grading(tmp_path, capsys):
@@ -147,5 +148,5 @@ def test_an_honest_slow_run_measured_here_fits_the_limits_derived_from_the_refer
     graded 8/8 with batch_size=1 and a validation split: 11 epochs of 17 s, 201 s in all,
     measured on the same 2 cores while they were shared (README, Limits)."""
     calibration.write("mnist_conv", "quick", Figures(7, 1.6, 17.0, 2**30))
-    limits = calibration.derived("mnist_conv", "quick")
+    limits = calibration.derived("mnist_conv", load_profile("mnist_conv", "quick"))
     assert limits["wall_seconds"] > 201 and limits["stall_seconds"] > 17

@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from autograder.assignments import load_profile
 from autograder.isolation.calibration import Calibration, Figures
 from autograder.isolation.follow import JsonlFollower
 from autograder.isolation.limits import RunLimiter, RunLimits, Watchdog, cgroup_dirs
@@ -48,27 +49,27 @@ def course_config(root):
 
 
 def test_uncalibrated_runs_get_the_documented_fallbacks(tmp_path):
-    limits = RunInIsolation(config=course_config(tmp_path)).limits_for("mnist_conv", "quick")
+    limits = RunInIsolation(config=course_config(tmp_path)).limits_for("mnist_conv", load_profile("mnist_conv", "quick"))
     assert (limits.wall_seconds, limits.stall_seconds, limits.memory) == (600, 90, 6 * 2**30)
     assert limits.cpu_seconds == 600 * os.cpu_count() and limits.reference_epoch_seconds is None
 
 
 def test_the_self_check_gets_its_own_limit_under_the_course_configuration(tmp_path):
     runner = RunInIsolation(config=course_config(tmp_path))
-    assert runner.limits_for("mnist_conv", "check").wall_seconds == 120
+    assert runner.limits_for("mnist_conv", load_profile("mnist_conv", "check")).wall_seconds == 120
     Calibration(config=runner.config).write("mnist_conv", "check", Figures(0, None, 6.0, 2**29))
-    assert runner.limits_for("mnist_conv", "check").wall_seconds == 60  # the floor; 6 x 6 s is less
+    assert runner.limits_for("mnist_conv", load_profile("mnist_conv", "check")).wall_seconds == 60  # the floor; 6 x 6 s is less
 
 
 def test_calibrated_limits_derive_from_the_reference(tmp_path):
     config = course_config(tmp_path)
     Calibration(config=config).write("mnist_conv", "quick", QUICK)
-    limits = RunInIsolation(config=config).limits_for("mnist_conv", "quick")
+    limits = RunInIsolation(config=config).limits_for("mnist_conv", load_profile("mnist_conv", "quick"))
     assert limits == RunLimits(memory=4 * 2**30, processes=512, cpu_seconds=288 * os.cpu_count(), file_size=512 * 2**20,
                             wall_seconds=288, stall_seconds=60, reference_epoch_seconds=2.0)
     # Another assignment, another profile: not calibrated.
-    assert RunInIsolation(config=config).limits_for("conv_basics", "quick").wall_seconds == 600
-    assert RunInIsolation(config=config).limits_for("mnist_conv", "full").wall_seconds == 3600
+    assert RunInIsolation(config=config).limits_for("conv_basics", load_profile("conv_basics", "quick")).wall_seconds == 600
+    assert RunInIsolation(config=config).limits_for("mnist_conv", load_profile("mnist_conv", "full")).wall_seconds == 3600
 
 
 def test_an_explicitly_configured_limit_wins(tmp_path):
@@ -78,10 +79,10 @@ def test_an_explicitly_configured_limit_wins(tmp_path):
     config.RunInIsolation.cpu_time_limit = {"full": 999}
     config.RunInIsolation.memory_limit = 5 * 2**30
     runner = RunInIsolation(config=config)
-    quick, full = runner.limits_for("mnist_conv", "quick"), runner.limits_for("mnist_conv", "full")
+    quick, full = runner.limits_for("mnist_conv", load_profile("mnist_conv", "quick")), runner.limits_for("mnist_conv", load_profile("mnist_conv", "full"))
     assert (quick.wall_seconds, quick.cpu_seconds, quick.memory) == (45, 45 * os.cpu_count(), 5 * 2**30)
     assert (full.wall_seconds, full.cpu_seconds) == (3600, 999)
-    assert runner.limits_for("mnist_conv", "check").wall_seconds == 120  # not another profile's
+    assert runner.limits_for("mnist_conv", load_profile("mnist_conv", "check")).wall_seconds == 120  # not another profile's
 
 
 # --- the watchdog: a run in which no epoch ends (a callback that never returns) -----------------------------------

@@ -22,6 +22,7 @@ import time
 
 from autograder.errors import CalibrationError
 from autograder.isolation.calibration import Calibration, Figures, course_root, utc_now
+from autograder.spec import SELF_CHECK
 from autograder.states import Status
 
 
@@ -46,21 +47,22 @@ def run(args, config):
         return 2
     with tempfile.TemporaryDirectory() as nowhere:
         grader = Grader(config=uncalibrated(config, nowhere))
-        profile = args.profile or grader.profile
+        spec = load_spec(args.assignment)
+        profile = spec.profile(args.profile or grader.profile)
         measured = {}
-        if load_spec(args.assignment).self_checks:  # first: the peak memory only ever grows
+        if spec.self_checks:  # first: the peak memory only ever grows
             # on the course's profile, whatever --profile says: the data students' `check` reads
-            measured["check"] = measure(lambda: grader.self_check(reference, assignment=args.assignment,
+            measured[SELF_CHECK] = measure(lambda: grader.self_check(reference, assignment=args.assignment,
                                                                   profile=grader.profile))[1]
-        result, figures = measure(lambda: grader.grade(reference, assignment=args.assignment, profile=profile))
+        result, figures = measure(lambda: grader.grade(reference, assignment=args.assignment, profile=profile.name))
     if result.status != Status.GRADED or result.score != result.max_score:
         lost = "; ".join(f"{c.name}: {c.message}" for c in result.checks if not c.passed)
         print(f"The reference did not grade with full marks ({result.status}; {lost}); nothing was kept.")
         return 1
     measured[profile] = figures
-    for name, found in measured.items():
-        calibration.write(args.assignment, name, found)
-        print(describe(args.assignment, name, found, calibration.derived(args.assignment, name)))
+    for measured_profile, found in measured.items():
+        calibration.write(args.assignment, measured_profile.name, found)
+        print(describe(args.assignment, measured_profile.name, found, calibration.derived(args.assignment, measured_profile)))
     print(f"Kept in {calibration.file}.")
     return 0
 

@@ -127,8 +127,9 @@ SPEC = GradingSpec(
         INPUTS_UNCHANGED,
     ),
     profiles={
-        "quick": Profile("quick", description="the ascent image and random images (no training)"),
-        "full": Profile("full", description="the ascent image and random images (no training)"),
+        "quick": Profile("quick", description="the ascent image and random images (no training)",
+                         uncalibrated_seconds=600),
+        "full": Profile("full", description="the ascent image and random images (no training)", as_written=True),
     },
     figures=(CallImages("Your functions on the ascent image", calls=EDGES[:1] + LINES[::2] + POOLINGS[:1]),),
     # The self-check says whether shapes, dtypes and inputs are right, not whether the pixels are.

@@ -100,8 +100,9 @@ SPEC = GradingSpec(
         PrintsStopMessage("prints_stop_message", points=1, message=STOP_MESSAGE, target=TARGET, script=SCRIPT),
     ),
     profiles={
-        "quick": Profile("quick", train_images=3000, description="first 3,000 training images"),
-        "full": Profile("full", train_images=None, description="all 60,000 training images"),
+        "quick": Profile("quick", train_images=3000, description="first 3,000 training images",
+                         uncalibrated_seconds=600, uncalibrated_stall_seconds=90),
+        "full": Profile("full", train_images=None, description="all 60,000 training images", as_written=True),
     },
     pitfalls=(LEGACY_ACC_KEY, stop_outside_if(TARGET), INPUT_NOT_RESHAPED, PIXELS_NOT_SCALED),
     figures=(

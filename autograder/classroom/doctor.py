@@ -32,11 +32,11 @@ from nbgrader.exchange.default.exchange import Exchange
 
 from autograder.assignments import known_assignments, load_spec
 from autograder.errors import DataError, SandboxUnavailable
-from autograder.grading.pipeline import Grader
 from autograder.isolation.limits import RunLimiter
 from autograder.isolation.run import RunInIsolation
 from autograder.isolation.sandbox import Bubblewrap
 from autograder.isolation.trainer_process import trainer_environment
+from autograder.spec import Profile
 
 Check = namedtuple("Check", "ok message fix")
 SECONDS = 300  # for one probe: TensorFlow's start alone takes seconds, more on a loaded machine
@@ -70,7 +70,7 @@ def isolation(config):
 def limiter(config, name):
     """A RunLimiter with the limits of a grading on the configured profile."""
     runs = isolation(config)
-    limits = runs.limits_for("doctor", Grader(config=config).profile)  # no such assignment: the uncalibrated limits
+    limits = runs.limits_for("doctor", Profile("doctor"))  # no such assignment or profile: the uncalibrated limits
     return RunLimiter(limits, f"autograder-{os.getpid()}-doctor-{name}")
 
 
@@ -130,13 +130,18 @@ def datasets():
     return found
 
 
+def smallest(spec):
+    """The profile that reads the fewest images (verifying reads the whole data set whatever the profile)."""
+    return min(spec.profiles.values(), key=lambda profile: profile.train_images or float("inf"))
+
+
 def data_check(cls):
     def check(config):
         dataset = cls(config=config)
         options = [f"c.{cls.__name__}.{name}" for name in dataset.traits(config=True)]
         try:
             # Verifying reads and hashes the whole data set, whatever the profile takes of it.
-            dataset.trusted_data(load_spec(datasets()[cls][0]).profile("quick"))
+            dataset.trusted_data(smallest(load_spec(datasets()[cls][0])))
         except DataError as error:
             return Check(False, str(error), f"set {' or '.join(options)} in nbgrader_config.py")
         where = ", ".join(str(getattr(dataset, name)) for name in dataset.traits(config=True)

@@ -34,8 +34,6 @@ from autograder.gradebook.results import ResultStore
 from autograder.grading.score import failure_reason
 from autograder.states import Status
 
-FULL_PROFILE = "full"  # the exercise as written; any other profile is flagged on the page
-
 
 def kept_results(parent, assignment):
     """{student: result record (`GradeResult.to_record()`)} of every result kept for `assignment`."""
@@ -219,7 +217,7 @@ def summary(rows):
 
 def profile_notice(spec, rows):
     """Says so when results were graded on a profile other than the exercise as written."""
-    other = sorted({entry["profile"] for entry in rows if entry["profile"] not in (None, FULL_PROFILE)})
+    other = sorted({entry["profile"] for entry in rows if entry["profile"] not in (None, spec.default_profile.name)})
     if not other:
         return ""
     names = "; ".join(f"'{name}' ({spec.profiles[name].description})" if name in spec.profiles else repr(name)
@@ -227,7 +225,7 @@ def profile_notice(spec, rows):
     students = ", ".join(entry["student"] for entry in rows if entry["profile"] in other)
     return (f"<p class='notice' role='note'><strong>Not the exercise as written:</strong> graded on the {names} "
             f"profile, meant for tests and demos, not for grades ({html.escape(students)}). Regrade on the "
-            f"'{FULL_PROFILE}' profile for real grades.</p>")
+            f"'{spec.default_profile.name}' profile for real grades.</p>")
 
 
 def plot_section(title, figure):

@@ -127,9 +127,9 @@ def profile_notice(details):
     except UnknownAssignment:
         return ""
     used = profiles.get(details.get("profile"))
-    if used is None or used.train_images is None:
+    if used is None or used.as_written:
         return ""
-    whole = next((profile for profile in profiles.values() if profile.train_images is None), None)
+    whole = next((profile for profile in profiles.values() if profile.as_written), None)
     return (f"A shortened grading, for tests and demos: the '{used.name}' profile trains on the {used.description}, "
             "not on the data of the exercise as written"
             + (f" (the '{whole.name}' profile: {whole.description})" if whole else "")

@@ -30,6 +30,7 @@ from autograder.evidence.inspect_model import import_keras
 from autograder.grading.load_notebook import load_submission
 from autograder.grading.score import failed_result, score, self_check_results
 from autograder.isolation.run import RunInIsolation
+from autograder.spec import SELF_CHECK
 from autograder.states import Status
 
 
@@ -37,9 +38,10 @@ class Grader(LoggingConfigurable):
     """Grades one notebook: the whole pipeline, configured."""
 
     profile = Unicode(
-        "full",
-        help="Data profile used when none is asked for: 'full' is the exercise as written, 'quick' a small "
-        "fixed subset for CI and CPU demos (see each assignment's spec).",
+        "",
+        help="Data profile used when none is asked for, by name (see each assignment's spec: 'full' is the "
+        "exercise as written, 'quick' a small fixed subset for CI and CPU demos); empty: each assignment's "
+        "profile that is the exercise as written.",
     ).tag(config=True)
 
     def grade(self, source, assignment=None, profile=None, name=None):
@@ -87,7 +89,7 @@ class Grader(LoggingConfigurable):
                 threading.Thread(target=import_keras, daemon=True).start()
             if not dry_run:  # a self-check says nothing of how grading is done
                 self.log.info("Grading %s (%s profile, %s)", submission.name, profile.name, profile.description)
-            run = RunInIsolation(parent=self).run(submission, spec, "check" if dry_run else profile.name, workdir,
+            run = RunInIsolation(parent=self).run(submission, spec, SELF_CHECK if dry_run else profile, workdir,
                                                   data_env, trusted=trusted, dry_run=dry_run)
             evidence = collect_evidence(run, submission, trusted)
             if not (evidence.started or evidence.fits or run.timed_out or run.exit_code == 0):

@@ -34,8 +34,6 @@ from traitlets.config import LoggingConfigurable
 from autograder.errors import CalibrationError
 
 # Without calibration, by profile; a configured dict overrides only the profiles it names.
-UNCALIBRATED_TIME_LIMIT = {"check": 120, "quick": 600, "full": 3600}
-UNCALIBRATED_STALL_LIMIT = {"quick": 90, "full": 900}  # a self-check trains nothing
 
 
 @dataclass(frozen=True)
@@ -96,15 +94,15 @@ class Calibration(LoggingConfigurable):
     stall_floor = Integer(30, help="Seconds: the shortest stall the watchdog stops a run for.").tag(config=True)
 
     uncalibrated_time_limit = Dict(
-        UNCALIBRATED_TIME_LIMIT,
-        help="Wall-clock seconds by profile for an assignment not calibrated on this machine.",
+        {}, help="Wall-clock seconds by profile name for an assignment not calibrated on this machine; a profile "
+        "not named here gets its spec's `uncalibrated_seconds`.",
     ).tag(config=True)
     uncalibrated_memory_limit = Integer(
         6 * 2**30, help="Bytes of memory for an assignment not calibrated on this machine.").tag(config=True)
     uncalibrated_stall_limit = Dict(
-        UNCALIBRATED_STALL_LIMIT,
-        help="Seconds without an epoch ending, during a fit, before the watchdog stops a run of an assignment not "
-        "calibrated on this machine, by profile.",
+        {}, help="Seconds without an epoch ending, during a fit, before the watchdog stops a run of an assignment not "
+        "calibrated on this machine, by profile name; a profile not named here gets its spec's "
+        "`uncalibrated_stall_seconds`.",
     ).tag(config=True)
 
     @property
@@ -143,17 +141,17 @@ class Calibration(LoggingConfigurable):
         os.replace(partial, self.file)  # a grading reading meanwhile sees the old file or the new, never half
 
     def derived(self, assignment, profile):
-        """The default limits of a run of `assignment` on `profile` ('check': the self-check):
+        """The default limits of a run of `assignment` on `profile` (a spec's `Profile`; `SELF_CHECK`):
         {"wall_seconds", "memory", "stall_seconds", "reference_epoch_seconds"}. From the
         calibration; the fallbacks when there is none, or when the file is unusable (said in the log)."""
         try:
-            figures = self.figures(assignment, profile)
+            figures = self.figures(assignment, profile.name)
         except CalibrationError as error:
             self.log.warning("Limits fall back to the uncalibrated ones: %s", error)
             figures = None
-        stall = by_profile(self.uncalibrated_stall_limit, UNCALIBRATED_STALL_LIMIT, profile)
+        stall = self.uncalibrated_stall_limit.get(profile.name, profile.uncalibrated_stall_seconds)
         if figures is None:
-            wall = by_profile(self.uncalibrated_time_limit, UNCALIBRATED_TIME_LIMIT, profile)
+            wall = self.uncalibrated_time_limit.get(profile.name, profile.uncalibrated_seconds)
             return {"wall_seconds": wall, "memory": self.uncalibrated_memory_limit, "stall_seconds": stall,
                     "reference_epoch_seconds": None}
         epoch = figures.seconds_per_epoch
@@ -170,10 +168,6 @@ class Calibration(LoggingConfigurable):
         fixed = max(0.0, figures.total_seconds - figures.epochs * figures.seconds_per_epoch)
         return fixed + max(self.wall_epochs, figures.epochs) * figures.seconds_per_epoch
 
-
-def by_profile(configured, defaults, profile):
-    """The configured value for `profile`, else the default one (a profile neither names: the default for 'full')."""
-    return configured.get(profile, defaults.get(profile, defaults["full"]))
 
 
 def utc_now():

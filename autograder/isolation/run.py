@@ -163,12 +163,12 @@ class RunInIsolation(LoggingConfigurable):
         return self._wait(process, trainer, limiter, sandbox, out_dir, submission)
 
     def limits_for(self, assignment, profile):
-        """All the limits of a run of `assignment` on `profile` ('check': the self-check), as `Limits`:
+        """All the limits of a run of `assignment` on `profile` (a spec's `Profile`; `SELF_CHECK`), as `RunLimits`:
         a limit configured here wins; otherwise it derives from the calibration (or its fallbacks)."""
         derived = Calibration(parent=self).derived(assignment, profile)
-        wall = self.time_limit.get(profile, derived["wall_seconds"])
+        wall = self.time_limit.get(profile.name, derived["wall_seconds"])
         return RunLimits(memory=self.memory_limit or derived["memory"], processes=self.process_limit,
-                      cpu_seconds=self.cpu_time_limit.get(profile, wall * (os.cpu_count() or 1)),
+                      cpu_seconds=self.cpu_time_limit.get(profile.name, wall * (os.cpu_count() or 1)),
                       file_size=self.file_size_limit, wall_seconds=wall, stall_seconds=derived["stall_seconds"],
                       reference_epoch_seconds=derived["reference_epoch_seconds"])
 
