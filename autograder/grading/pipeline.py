@@ -24,13 +24,14 @@ from traitlets import Unicode
 from traitlets.config import LoggingConfigurable
 
 from autograder.assignments import known_assignments, load_spec
+from autograder.datasets.base import Dataset
 from autograder.errors import GraderError, NotANotebook, SubmissionError, UnknownAssignment
 from autograder.evidence.collect import collect_evidence
 from autograder.evidence.inspect_model import import_keras
 from autograder.grading.load_notebook import load_submission
 from autograder.grading.score import failed_result, score, self_check_results
 from autograder.isolation.run import RunInIsolation
-from autograder.spec import SELF_CHECK
+from autograder.spec import SELF_CHECK, GradingSpec, Profile
 from autograder.states import Status
 
 
@@ -102,11 +103,20 @@ class Grader(LoggingConfigurable):
         os.makedirs(job_dir)
         dataset = spec.dataset(parent=self)
         data_env = dataset.sandbox_files(job_dir, profile)
-        trusted = dataset.trusted_data(profile)
+        trusted = trusted_data(spec, profile, dataset)
         if spec.calls:
-            trusted["inputs"] = spec.call_inputs(trusted)
             np.savez(os.path.join(job_dir, "inputs.npz"), **trusted["inputs"])
         return trusted, data_env
+
+
+def trusted_data(spec: GradingSpec, profile: Profile, dataset: Dataset) -> dict:
+    """The grader's own data for a run of `spec` on `profile`, as evidence and checks get it: `dataset`'s
+    trusted arrays and, when the spec calls the student's functions, their inputs under "inputs".
+    The golden tests' replay (tests/goldens) grades a saved run with it."""
+    trusted = dataset.trusted_data(profile)
+    if spec.calls:
+        trusted["inputs"] = spec.call_inputs(trusted)
+    return trusted
 
 
 def stem(source, name):

@@ -33,6 +33,7 @@ import os
 import shutil
 import stat
 import sys
+from abc import ABC, abstractmethod
 
 from autograder.errors import SandboxUnavailable
 
@@ -66,25 +67,36 @@ def find_bwrap():
     return bwrap
 
 
-class Unsandboxed:
-    """No isolation (c.RunInIsolation.sandbox = 'none'): the command runs as
-    it is, as the grader's user, seeing what the grader sees."""
+class Sandbox(ABC):
+    """How a run is isolated: what the run sees as its folders, the command that
+    runs it, and what is freed and cleaned once it is over."""
 
-    fds = ()
+    fds = ()  # file descriptors the run inherits
 
+    @abstractmethod
     def inside(self, job_dir, out_dir):
         """(job folder, output folder, HOME) as the run sees them."""
-        return job_dir, out_dir, out_dir
 
+    @abstractmethod
     def wrap(self, job_dir, out_dir, command):
-        """The command line that runs `command` (here: `command` itself)."""
-        return list(command)
+        """The command line that runs `command` isolated."""
 
     def release(self, out_dir):
         """After the run: frees what `wrap` took."""
 
 
-class Bubblewrap(Unsandboxed):
+class Unsandboxed(Sandbox):
+    """No isolation (c.RunInIsolation.sandbox = 'none'): the command runs as
+    it is, as the grader's user, seeing what the grader sees."""
+
+    def inside(self, job_dir, out_dir):
+        return job_dir, out_dir, out_dir
+
+    def wrap(self, job_dir, out_dir, command):
+        return list(command)
+
+
+class Bubblewrap(Sandbox):
     """One run in bubblewrap as `user`:`group`. Where the grader is not root
     it cannot switch users: the run keeps the grader's user (a warning says so)."""
 
