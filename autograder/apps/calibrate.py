@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from autograder.errors import CalibrationError
-from autograder.isolation.calibration import Calibration, Figures, course_root, utc_now
+from autograder.isolation.calibration import Calibration, Figures, course_root, utc_timestamp
 from autograder.spec import SELF_CHECK
 from autograder.states import Status
 
@@ -83,7 +83,7 @@ def measure(grading):
     training = getattr(result, "details", {}).get("training", {})
     return result, Figures(
         epochs=len(training.get("accuracy", [])), seconds_per_epoch=training.get("seconds_per_epoch"),
-        total_seconds=round(seconds, 2), peak_memory=children.ru_maxrss * 1024, measured=utc_now())  # KiB on Linux
+        total_seconds=round(seconds, 2), peak_memory=children.ru_maxrss * 1024, measured=utc_timestamp())  # KiB on Linux
 
 
 def describe(assignment, profile, figures, limits):

@@ -170,5 +170,6 @@ class Calibration(LoggingConfigurable):
 
 
 
-def utc_now():
+def utc_timestamp():
+    """Now, as the text a calibration file keeps: 2026-12-03T10:00:00Z."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
