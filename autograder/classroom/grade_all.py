@@ -160,6 +160,11 @@ class ClassGrader(LoggingConfigurable):
                 return {"status": "error", "error": reason}
         return None
 
+    def generate_feedback(self, assignment, job):
+        """The student's feedback page, from the autograded notebook `record` wrote, in this process."""
+        with self.timed(job):
+            self.recorder.generate_feedback(assignment, job.student)
+
     @contextmanager
     def timed(self, job):
         """Adds the block's wall and CPU time (this thread's: the other gradings' are not counted)

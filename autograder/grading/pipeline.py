@@ -31,6 +31,7 @@ from autograder.evidence.inspect_model import import_keras
 from autograder.grading.load_notebook import load_submission
 from autograder.grading.score import failed_result, score, self_check_results
 from autograder.isolation.run import RunInIsolation
+from autograder.sandboxed import protocol
 from autograder.spec import SELF_CHECK, GradingSpec, Profile
 from autograder.states import Status
 
@@ -105,7 +106,7 @@ class Grader(LoggingConfigurable):
         data_env = dataset.sandbox_files(job_dir, profile)
         trusted = trusted_data(spec, profile, dataset)
         if spec.calls:
-            np.savez(os.path.join(job_dir, "inputs.npz"), **trusted["inputs"])
+            np.savez(os.path.join(job_dir, protocol.INPUTS_FILE), **trusted["inputs"])
         return trusted, data_env
 
 

@@ -218,8 +218,8 @@ class GradingService(LoggingConfigurable):
                 raise RuntimeError(failure["error"])
         feedback = self.policy.releases_feedback(assignment)
         if feedback:
+            self.grader.generate_feedback(assignment, job)
             with self.grader.timed(job):
-                self.grader.recorder.generate_feedback(assignment, student)
                 self.exchange.ReleaseFeedback(coursedir=self.coursedir(assignment, student),
                                               authenticator=self.authenticator).start()
         result = self.grader.cached_result(assignment, job)
