@@ -25,3 +25,13 @@ def test_the_sandboxed_package_imports_alone_as_the_sandbox_has_it(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(tmp_path)})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_no_module_imports_itself_round_a_cycle():
+    import grimp  # import-linter's graph of the package's imports, those inside functions included
+
+    graph = grimp.build_graph("autograder")
+    cycles = sorted((importer, imported) for importer in graph.modules
+                    for imported in graph.find_modules_directly_imported_by(importer)
+                    if graph.chain_exists(importer=imported, imported=importer))
+    assert not cycles, cycles
