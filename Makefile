@@ -2,6 +2,8 @@
 #   make demo   installs everything, then releases mnist_conv, hands in the reference
 #               solution as a demo student, autogrades it and prints the score table;
 #   make test   installs everything, then runs the tests (what CI runs).
+# For developers, `make test-fast`: the tests that start no grading, hub, browser, PostgreSQL, Dask cluster
+# or nbgrader command, and the docstrings' examples, in under 2 minutes (the tiers: pyproject.toml's markers).
 
 VENV   := .venv
 PYTHON := $(VENV)/bin/python
@@ -20,7 +22,7 @@ export AUTOGRADER_ASCENT
 DEMO_STUDENT := demo_student
 DEMO_DIR     := submitted/$(DEMO_STUDENT)/mnist_conv
 
-.PHONY: demo test install system-packages
+.PHONY: demo test test-fast install system-packages
 
 demo: install
 	nbgrader generate_assignment mnist_conv --force
@@ -32,10 +34,16 @@ demo: install
 	$(PYTHON) -m autograder scores mnist_conv
 
 # The demo and the tests grade on `quick` (3,000 images); the course itself on `full`.
-demo test: export AUTOGRADER_PROFILE ?= quick
+demo test test-fast: export AUTOGRADER_PROFILE ?= quick
 
 test: install
 	$(PYTHON) -m pytest
+
+# What pytest collects (the tests and autograder/'s doctests), less the tests marked slow in pyproject.toml.
+SLOW_MARKERS := trains or sandbox or hub or browser or postgres or dask or nbgrader_cli
+
+test-fast: install
+	$(PYTHON) -m pytest -m "not ($(SLOW_MARKERS))"
 
 # Where an NVIDIA driver is (nvidia-smi runs, or the kernel module answers), TensorFlow comes with
 # its CUDA libraries (the `gpu` extra): plain `tensorflow` on Linux brings none and would silently
@@ -75,3 +83,11 @@ system-packages:
 	  if [ -n "$$want" ]; then echo "Without$$want the JupyterLab end-to-end test is skipped (apt-get install$$want)." >&2; fi; \
 	  if [ -n "$$need" ]; then echo "Install$$need first (apt-get install$$need; or set AUTOGRADER_FASHION_MNIST)." >&2; exit 1; fi; \
 	fi
+
+# The golden gradings (tests/goldens/README.md): every case graded again for real, sandbox and training
+# included, and what its run left saved for tests/test_goldens.py to replay in seconds. Regenerate them when
+# the event log, the trainer's record or the evidence change (about 25 minutes on 2 CPU cores).
+.PHONY: goldens
+goldens: export AUTOGRADER_PROFILE ?= quick
+goldens: install
+	$(PYTHON) tests/goldens/record.py

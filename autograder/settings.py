@@ -11,9 +11,9 @@ lists each option.
 Example:
 
     >>> from autograder.settings import load_config
-    >>> config = load_config("nbgrader_config.py")
-    >>> config.Grader.profile  # doctest: +SKIP
-    'quick'
+    >>> config = load_config("nbgrader_config.py")  # in the course folder
+    >>> config.RunInIsolation.sandbox
+    'bwrap'
 """
 
 import importlib
@@ -31,7 +31,7 @@ CONFIGURABLES = [
     "datasets.ascent.AscentImage",
     "datasets.fashion_mnist.FashionMnistData",
     "classroom.grade_all.ClassGrader",
-    "classroom.results.ResultStore",
+    "gradebook.results.ResultStore",
     "classroom.report.ReportWriter",
     "classroom.export.GradeExporter",
     "isolation.calibration.Calibration",

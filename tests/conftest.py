@@ -1,5 +1,6 @@
 """Shared fixtures: the course's paths, the MNIST copy, and grading as a user does it."""
 
+import functools
 import json
 import os
 import re
@@ -8,6 +9,7 @@ import subprocess
 import sys
 
 import nbformat
+import nbgrader.api as nbgrader_api
 import pytest
 from nbgrader.api import Gradebook
 
@@ -30,23 +32,35 @@ def quick_profile():
 
 
 @pytest.fixture(scope="session", autouse=True)
+def alembic_head_asked_once():
+    """nbgrader runs `alembic heads`, a process of seconds, for every gradebook it creates; the answer is
+    the installed nbgrader's, so this process asks once (nbgrader's commands, run as processes, still ask)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(nbgrader_api, "get_alembic_version", functools.cache(nbgrader_api.get_alembic_version))
+        yield
+
+
+# The data fixtures: only tests that read a data set ask for them (a fixture argument, or a module's
+# `pytestmark = pytest.mark.usefixtures("mnist_path")`); without the data, those tests fail saying what to
+# set and every other test still runs.
+@pytest.fixture(scope="session")
 def mnist_path():
     """Points the grader at the MNIST copy: $AUTOGRADER_MNIST, else ../shared/data."""
     path = os.environ.get("AUTOGRADER_MNIST") or os.path.abspath(SHARED_MNIST)
     if not os.path.exists(path):
-        pytest.exit(f"No MNIST copy at {path}: set AUTOGRADER_MNIST to a mnist.npz (Keras layout).", returncode=1)
+        pytest.fail(f"No MNIST copy at {path}: set AUTOGRADER_MNIST to a mnist.npz (Keras layout).", pytrace=False)
     os.environ["AUTOGRADER_MNIST"] = path
     return path
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def ascent_path():
     """Points the grader at SciPy's ascent.dat: $AUTOGRADER_ASCENT, else ../shared/data, else SciPy's cache."""
     candidates = [os.environ.get("AUTOGRADER_ASCENT"), os.path.abspath(SHARED_ASCENT),
                   os.path.expanduser("~/.cache/scipy-data/ascent.dat")]
     path = next((path for path in candidates if path and os.path.exists(path)), None)
     if path is None:
-        pytest.exit("No copy of SciPy's ascent.dat: set AUTOGRADER_ASCENT to one.", returncode=1)
+        pytest.fail("No copy of SciPy's ascent.dat: set AUTOGRADER_ASCENT to one.", pytrace=False)
     os.environ["AUTOGRADER_ASCENT"] = path
     return path
 

@@ -49,16 +49,19 @@ def test_wrong_data_is_refused(tmp_path):
     assert done.returncode == 2 and "checksum" in done.stderr
 
 
+@pytest.mark.usefixtures("mnist_path")
 def test_no_sandbox_tool_means_no_grading(tmp_path):
     done = grade(SOLUTION, env={"PATH": str(tmp_path)})
     assert done.returncode == 2 and "bubblewrap" in done.stderr and "sandbox = 'none'" in done.stderr
 
 
-def test_unknown_profile_is_a_usage_error():
+def test_an_unknown_profile_names_the_assignments_own():
     done = run_autograder("grade", SOLUTION, "--profile", "huge")
-    assert done.returncode == 2 and "invalid choice" in done.stderr
+    assert done.returncode == 2 and "mnist_conv has no profile 'huge'; choose one of ['full', 'quick']" in done.stderr
 
 
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("mnist_path")
 def test_time_limit_gives_zero_with_the_reason(tmp_path):
     config = tmp_path / "tight_config.py"
     config.write_text("c = get_config()\nc.RunInIsolation.time_limit = {'quick': 3, 'full': 3}\n")

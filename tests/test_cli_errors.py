@@ -1,21 +1,52 @@
 """Each command's errors say what is wrong, with the exit status its help documents.
 
-All run `python -m autograder` as a user does; none trains a model, and most stop
-before any notebook code runs.
+None trains a model, and most stop before any notebook code runs. Each command runs
+in this process, through `autograder.cli.main` (what `python -m autograder` runs),
+from the course folder as a user runs it; only the one that starts a Dask cluster
+runs as `python -m autograder`, a process of its own.
 """
 
 import importlib
 import inspect
 import json
+import logging
 import os
 import pkgutil
 import re
+import subprocess
 
 import nbformat
 import pytest
 from conftest import ROOT, SOLUTION, copy_course, run_autograder, submit
 
+from autograder.cli import main
+
 CONV_BASICS = SOLUTION.replace("mnist_conv", "conv_basics")
+
+
+@pytest.fixture
+def cli(capfd, monkeypatch):
+    """`python -m autograder ARGS` in this process, from `cwd`: a CompletedProcess.
+
+    capfd, not capsys: inside a command, its own messages go to `console.terminal()`, a copy of
+    file descriptor 2 taken as the command starts (fd 2 itself is the third-party log by then).
+    """
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))  # main sets it; undone
+    level = logging.root.level  # a command's log sets the root logger's level and routes warnings to logging
+
+    def run(*args, cwd=ROOT):
+        monkeypatch.chdir(cwd)
+        capfd.readouterr()  # what came before is not this command's
+        try:
+            status = main(list(args))
+        except SystemExit as exit:  # argparse: --help-all and usage errors
+            status = exit.code
+        out, err = capfd.readouterr()
+        return subprocess.CompletedProcess(["python", "-m", "autograder", *args], status, out, err)
+
+    yield run
+    logging.root.setLevel(level)
+    logging.captureWarnings(False)
 
 
 @pytest.fixture
@@ -26,64 +57,65 @@ def garbage(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["grade", "check"])
-def test_a_missing_file_is_named(command):
-    done = run_autograder(command, "nope.ipynb")
+def test_a_missing_file_is_named(command, cli):
+    done = cli(command, "nope.ipynb")
     assert done.returncode == 2 and "no such file: nope.ipynb" in done.stderr, done.stderr
     assert "grading spec" not in done.stderr
 
 
 @pytest.mark.parametrize("command", ["grade", "check"])
-def test_a_file_that_is_not_a_notebook_is_named(command):
-    done = run_autograder(command, "README.md")
+def test_a_file_that_is_not_a_notebook_is_named(command, cli):
+    done = cli(command, "README.md")
     assert done.returncode == 2 and "README.md is not a notebook" in done.stderr, done.stderr
 
 
-def test_grading_a_file_that_is_not_json_says_so(garbage):
-    done = run_autograder("grade", str(garbage))
+def test_grading_a_file_that_is_not_json_says_so(garbage, cli):
+    done = cli("grade", str(garbage))
     assert done.returncode == 2 and "not a valid notebook" in done.stderr and "JSON" in done.stderr, done.stderr
     assert "grading spec" not in done.stderr
 
 
-def test_checking_a_file_that_is_not_json_says_so(garbage):
-    done = run_autograder("check", str(garbage))
+def test_checking_a_file_that_is_not_json_says_so(garbage, cli):
+    done = cli("check", str(garbage))
     assert done.returncode == 2 and "not a valid notebook" in done.stdout, done.stdout + done.stderr
 
 
-def test_another_assignments_notebook_is_named_once_and_graded_zero():
-    done = run_autograder("grade", CONV_BASICS, "--assignment", "mnist_conv")
+def test_another_assignments_notebook_is_named_once_and_graded_zero(cli):
+    done = cli("grade", CONV_BASICS, "--assignment", "mnist_conv")
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("'conv_basics'") == 1 and "Score 0/8" in done.stdout, done.stdout
-    result = json.loads(run_autograder("grade", CONV_BASICS, "--assignment", "mnist_conv", "--json").stdout)
+    result = json.loads(cli("grade", CONV_BASICS, "--assignment", "mnist_conv", "--json").stdout)
     assert result["status"] == "error" and result["score"] == 0
     assert all("not of 'mnist_conv'" in check["message"] for check in result["checks"])
 
 
-def test_a_notebook_whose_metadata_names_another_assignment_is_named(tmp_path):
+def test_a_notebook_whose_metadata_names_another_assignment_is_named(tmp_path, cli):
     notebook = nbformat.read(SOLUTION, as_version=4)
     notebook.metadata["autograder"]["assignment"] = "fashion_cnn"
     nbformat.write(notebook, tmp_path / "mnist_conv.ipynb")
-    done = run_autograder("check", str(tmp_path / "mnist_conv.ipynb"), "--assignment", "mnist_conv")
+    done = cli("check", str(tmp_path / "mnist_conv.ipynb"), "--assignment", "mnist_conv")
     assert done.returncode == 2 and "assignment 'fashion_cnn', not of 'mnist_conv'" in done.stdout, done.stdout
 
 
-def test_an_unknown_assignment_lists_the_known_ones(tmp_path):
+def test_an_unknown_assignment_lists_the_known_ones(tmp_path, cli):
     course = copy_course(tmp_path / "course")
-    done = run_autograder("grade-all", "nosuch", cwd=course)
+    done = cli("grade-all", "nosuch", cwd=course)
     assert done.returncode == 2 and "nosuch" in done.stderr and "mnist_conv" in done.stderr, done.stderr
-    done = run_autograder("grade", SOLUTION, "--assignment", "nosuch")
+    done = cli("grade", SOLUTION, "--assignment", "nosuch")
     assert done.returncode == 2 and "known: conv_basics, fashion_cnn, mnist_conv" in done.stderr
 
 
-def test_grade_all_with_nothing_new_exits_0_and_a_student_without_submission_exits_2(tmp_path):
+def test_grade_all_with_nothing_new_exits_0_and_a_student_without_submission_exits_2(tmp_path, cli):
     course = copy_course(tmp_path / "course")
-    done = run_autograder("grade-all", "mnist_conv", cwd=course)
+    done = cli("grade-all", "mnist_conv", cwd=course)
     assert done.returncode == 0 and "Nothing to grade" in done.stdout, done.stderr
     submit(course, "alice", SOLUTION)
-    done = run_autograder("grade-all", "mnist_conv", "--student", "bob", cwd=course)
+    done = cli("grade-all", "mnist_conv", "--student", "bob", cwd=course)
     assert done.returncode == 2 and "'bob'" in done.stderr and "submitted: alice" in done.stderr, done.stderr
     assert not (course / ".autograder" / "results").exists()  # nothing graded, nothing lost
 
 
+@pytest.mark.dask  # grade-all's local Dask cluster: a process of its own
 def test_grade_all_exits_1_listing_a_submission_a_worker_could_not_grade(tmp_path):
     course = copy_course(tmp_path / "course")
     with open(course / "nbgrader_config.py", "a") as config:
@@ -96,9 +128,9 @@ def test_grade_all_exits_1_listing_a_submission_a_worker_could_not_grade(tmp_pat
     assert again.returncode == 1 and "not graded: No MNIST file" in again.stdout, again.stdout
 
 
-def test_scores_of_an_assignment_not_in_the_gradebook_exits_2(tmp_path):
+def test_scores_of_an_assignment_not_in_the_gradebook_exits_2(tmp_path, cli):
     course = copy_course(tmp_path / "course")
-    done = run_autograder("scores", "mnist_conv", cwd=course)
+    done = cli("scores", "mnist_conv", cwd=course)
     assert done.returncode == 2 and "generate_assignment" in done.stdout, done.stdout + done.stderr
 
 
@@ -109,10 +141,10 @@ def test_each_command_documents_its_exit_status():
         assert re.search(r"[Ee]xit status", app.__doc__), f"{name}'s help does not give its exit status"
 
 
-def test_help_all_lists_every_option_of_every_registered_class():
+def test_help_all_lists_every_option_of_every_registered_class(cli):
     from autograder.settings import configurable_classes
 
-    done = run_autograder("--help-all")
+    done = cli("--help-all")
     assert done.returncode == 0, done.stderr
     for cls in configurable_classes():
         for trait in cls.class_own_traits(config=True):

@@ -52,6 +52,7 @@ def test_every_assignment_has_its_notebooks():
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.nbgrader_cli
 def test_release_is_what_generate_assignment_makes_from_source(course, assignment):
     done = subprocess.run(["nbgrader", "generate_assignment", assignment, "--force"], cwd=course,
                           capture_output=True, text=True)
@@ -132,6 +133,8 @@ def validation_environment(assignment, folder):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.usefixtures("ascent_path")
+@pytest.mark.nbgrader_cli
 def test_validate_succeeds_in_seconds_without_training(assignment, tmp_path):
     """nbgrader's Validate button runs every cell; the student's own cell (training,
     pictures) must skip itself there (no data download, no minutes under the 30 s cell timeout)."""

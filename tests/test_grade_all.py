@@ -65,6 +65,10 @@ def grade_all(course, *args):
                              *args], cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.dask
+@pytest.mark.trains
+@pytest.mark.usefixtures("mnist_path")
+@pytest.mark.nbgrader_cli
 def test_a_class_on_a_cluster_with_a_worker_killed_mid_batch(course, dask_cluster, tmp_path):
     address, workers = dask_cluster
     subprocess.run(["nbgrader", "generate_assignment", "mnist_conv", "--force"], cwd=course, check=True,
@@ -138,6 +142,10 @@ def test_the_report_lists_a_submission_nobody_graded(course):
     assert "Nothing to plot yet" in page
 
 
+@pytest.mark.dask
+@pytest.mark.trains
+@pytest.mark.usefixtures("mnist_path")
+@pytest.mark.nbgrader_cli
 def test_local_cluster_is_the_default(course):
     subprocess.run(["nbgrader", "generate_assignment", "mnist_conv", "--force"], cwd=course, check=True,
                    capture_output=True)
@@ -153,6 +161,7 @@ def test_local_cluster_is_the_default(course):
     assert sum(score for score, _ in gradebook_rows(course)["alice"].values()) == 8
 
 
+@pytest.mark.dask
 def test_gpu_tasks_go_only_to_workers_that_advertise_a_gpu(tmp_path):
     from dask.distributed import Client
 
@@ -173,6 +182,8 @@ def test_gpu_tasks_go_only_to_workers_that_advertise_a_gpu(tmp_path):
             process.wait()
 
 
+@pytest.mark.dask
+@pytest.mark.nbgrader_cli
 def test_a_grader_failure_records_no_points_and_says_why(course, tmp_path):
     """No MNIST copy: nothing can be graded. The student is "not graded", with the reason, in
     grade-all's summary, in `scores` and in the report; the gradebook holds no points for them."""

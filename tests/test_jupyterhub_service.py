@@ -231,6 +231,10 @@ def graded(hub, *students):
     return all((hub.states(student) or ["-"])[-1] in ("graded", "failed") for student in students)
 
 
+@pytest.mark.hub
+@pytest.mark.trains
+@pytest.mark.usefixtures("mnist_path")
+@pytest.mark.nbgrader_cli
 def test_two_students_graded_with_feedback_each_sees_only_their_own(hub, tmp_path, monkeypatch):
     hub.spawn("alice", "bob")
     bob_notebook = write_variant(tmp_path / "threshold.ipynb", ("accuracy >= TARGET_ACCURACY", "accuracy >= 0.99"))
@@ -263,6 +267,10 @@ def test_two_students_graded_with_feedback_each_sees_only_their_own(hub, tmp_pat
     assert "✘ Not passed" not in alice_feedback[0] and "✘ Not passed" in bob_feedback[0]
 
 
+@pytest.mark.hub
+@pytest.mark.trains
+@pytest.mark.usefixtures("mnist_path")
+@pytest.mark.nbgrader_cli
 def test_service_killed_mid_grading_is_restarted_and_loses_nothing(hub):
     hub.spawn("carol", "dave")
     hub.hand_in("carol", SOLUTION)

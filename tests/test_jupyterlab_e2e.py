@@ -24,6 +24,9 @@ from nbgrader.utils import get_username
 ARTIFACTS = os.path.join(ALL_ARTIFACTS, "e2e")
 ASSIGNMENT = "mnist_conv"
 
+# Students and the instructor in the browser; the Formgrader's autograde trains the reference.
+pytestmark = [pytest.mark.browser, pytest.mark.trains, pytest.mark.usefixtures("mnist_path")]
+
 if not os.path.exists(CHROMIUM):
     pytest.skip(f"JupyterLab end-to-end test needs Chromium at {CHROMIUM} (`make install` as root installs it)",
                 allow_module_level=True)

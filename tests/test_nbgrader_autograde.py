@@ -34,7 +34,12 @@ BOB_LOST = {"reaches_target": 0, "within_epoch_limit": 0, "stops_at_target": 0, 
 HINT = "must sit inside the"  # the stop_outside_if pitfall's hint
 FEEDBACK_ARTIFACTS = os.path.join(ARTIFACTS, "feedback")
 
+pytestmark = pytest.mark.nbgrader_cli  # each test starts a course with `nbgrader generate_assignment`
 
+
+@pytest.mark.trains
+@pytest.mark.browser
+@pytest.mark.usefixtures("mnist_path")
 def test_autograde_records_a_grade_for_every_check_of_every_submission(course, tmp_path):
     nbgrader(course, "generate_assignment", "mnist_conv", "--force")
     # The lesson's classic slip: training stops after epoch 1, whatever the accuracy.

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT, function_cell, gradebook_rows, submit, write_variant
 from test_nbgrader_autograde import assert_no_hidden_tests, nbgrader
 
@@ -27,6 +28,9 @@ def report_rows(course, assignment):
         return {row["student"]: row for row in csv.DictReader(handle)}
 
 
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("ascent_path")
+@pytest.mark.nbgrader_cli
 def test_conv_basics_autograded_with_feedback_and_report(course, tmp_path):
     nbgrader(course, "generate_assignment", "conv_basics", "--force")
     average = write_variant(tmp_path / "average.ipynb", ("blocks.max(axis=(1, 3))",
@@ -48,6 +52,8 @@ def test_conv_basics_autograded_with_feedback_and_report(course, tmp_path):
     assert rows["alice"]["score"] == "10.0" and rows["bob"]["pooling_values"] == "0.0"
 
 
+@pytest.mark.trains
+@pytest.mark.nbgrader_cli
 def test_fashion_cnn_autograded_with_the_activation_grid_in_feedback(course):
     nbgrader(course, "generate_assignment", "fashion_cnn", "--force")
     submit(course, "alice", solution("fashion_cnn"), assignment="fashion_cnn")

@@ -31,6 +31,8 @@ from test_nbgrader_autograde import (
 BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
 SERVER_USER = "postgres"  # PostgreSQL refuses to run as root: as root, the server runs as this user
 
+pytestmark = [pytest.mark.postgres, pytest.mark.nbgrader_cli]  # each test makes its course with nbgrader
+
 
 def as_server_user(command):
     if os.geteuid() != 0:
@@ -105,6 +107,7 @@ def test_recording_in_process_on_postgres_equals_sqlite(course, tmp_path, empty_
     assert got["erin"]["penalty"] == 6  # nbgrader's late penalty, on PostgreSQL too
 
 
+@pytest.mark.dask
 def test_grade_all_with_two_workers_on_postgres(course, empty_postgres):
     from nbgrader.api import Gradebook
 

@@ -126,6 +126,7 @@ def test_numpy_numbers_become_plain_json_numbers():
 
 @pytest.mark.parametrize("dataset, name, test_images", [("mnist.MnistData", "mnist", 10000),
                                                         ("fashion_mnist.FashionMnistData", "fashion_mnist", 5000)])
+@pytest.mark.usefixtures("mnist_path")
 def test_keras_own_loaders_read_the_graders_copy_offline(dataset, name, test_images, tmp_path, monkeypatch):
     """The lessons' `tf.keras.datasets.NAME.load_data()` (any `path=`) gets the job's arrays, never
     the network; a data set named that Keras does not have is left alone."""

@@ -76,6 +76,9 @@ def assert_no_secret(text, secrets):
         assert secret not in text, f"the {name} secret leaked"
 
 
+@pytest.mark.sandbox
+@pytest.mark.usefixtures("mnist_path")
+@pytest.mark.nbgrader_cli
 def test_every_probe_finds_nothing_or_is_refused_and_no_secret_leaks(planted):
     course, secrets, env = planted
     output = run([sys.executable, "-m", "autograder", "grade", PROBE, "--profile", "quick", "--json",

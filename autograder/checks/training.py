@@ -9,7 +9,7 @@ student's History, return value or logs.
 Example:
 
     >>> from autograder.checks.training import WithinEpochLimit
-    >>> WithinEpochLimit("within_epoch_limit", points=1, max_epochs=20).expects
+    >>> WithinEpochLimit("within_epoch_limit", points=1, max_epochs=20, target=0.998).expects
     'training reaches the target within 20 epochs'
 """
 

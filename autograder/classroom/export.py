@@ -40,9 +40,17 @@ leading `'`, as OWASP advises against CSV injection.
 
 Example:
 
+    >>> import os, tempfile
+    >>> from nbgrader.api import Gradebook
+    >>> from traitlets.config import Config
     >>> from autograder.classroom.export import GradeExporter
-    >>> GradeExporter(config=config).write("mnist_conv", "canvas", "grades.csv")  # doctest: +SKIP
-    'grades.csv'
+    >>> config = Config()
+    >>> root = config.CourseDirectory.root = tempfile.mkdtemp()  # a course, its gradebook made by nbgrader
+    >>> with Gradebook(f"sqlite:///{root}/gradebook.db") as gradebook:
+    ...     _ = gradebook.add_assignment("mnist_conv")
+    >>> path = GradeExporter(config=config).write("mnist_conv", "canvas", os.path.join(root, "grades.csv"))
+    >>> open(path).readline()
+    'Student,ID,SIS User ID,SIS Login ID,Section,mnist_conv\\n'
 """
 
 import csv

@@ -5,10 +5,10 @@ grading run is `autograder.isolation.follow.RunProgress`.
 Example:
 
     >>> from autograder.classroom.progress import Progress
-    >>> bar = Progress(3, "grading")  # doctest: +SKIP
-    >>> bar.note("alice: epoch 1 done")  # doctest: +SKIP
-    >>> bar.advance(failed=False, running=2)  # doctest: +SKIP
-    >>> bar.close()  # doctest: +SKIP
+    >>> bar = Progress(3, "grading")  # drawn on the terminal (stderr)
+    >>> bar.note("alice: epoch 1 done")
+    >>> bar.advance(failed=False, running=2)
+    >>> bar.close()
 """
 
 from rich.console import Console

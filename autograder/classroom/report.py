@@ -10,9 +10,13 @@ feedback page. A result graded on the `quick` profile is flagged at the top.
 
 Example:
 
+    >>> import tempfile
+    >>> from traitlets.config import Config
     >>> from autograder.classroom.report import ReportWriter
-    >>> paths = ReportWriter(config=config).write("mnist_conv")  # doctest: +SKIP
-    >>> sorted(paths)  # doctest: +SKIP
+    >>> config = Config()
+    >>> config.CourseDirectory.root = tempfile.mkdtemp()  # a course nobody has handed anything in to yet
+    >>> paths = ReportWriter(config=config).write("mnist_conv")
+    >>> sorted(paths)
     ['csv', 'html']
 """
 

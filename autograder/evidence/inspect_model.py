@@ -9,9 +9,13 @@ The file is read only if it is a regular file within a size limit.
 
 Example:
 
+    >>> import os, tempfile, keras
     >>> from autograder.evidence.inspect_model import inspect_model
-    >>> report = inspect_model("model-0.keras", inputs_scaled=True)  # doctest: +SKIP
-    >>> report.count("Conv2D"), report.family_counts("Conv2D")  # doctest: +SKIP
+    >>> path = os.path.join(tempfile.mkdtemp(), "model-0.keras")  # as a run saves the student's model
+    >>> keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3), keras.layers.Flatten(),
+    ...                   keras.layers.Dense(10)]).save(path)
+    >>> report = inspect_model(path, inputs_scaled=True)
+    >>> report.count("Conv2D"), report.family_counts("Conv2D")
     (1, {'Conv2D': 1})
 """
 

@@ -15,11 +15,14 @@ with the limits configured explicitly, which win.
 
 Example:
 
+    >>> import os, tempfile
+    >>> from autograder.assignments import load_profile
     >>> from autograder.isolation.calibration import Calibration, Figures
-    >>> calibration = Calibration(path="/tmp/course/.autograder/calibration.json")
-    >>> calibration.write("mnist_conv", "quick", Figures(5, 2.0, 18.0, 2**30))  # doctest: +SKIP
-    >>> calibration.derived("mnist_conv", "quick")["wall_seconds"]  # doctest: +SKIP
-    90
+    >>> course = tempfile.mkdtemp()  # the course root
+    >>> calibration = Calibration(path=os.path.join(course, ".autograder", "calibration.json"))
+    >>> calibration.write("mnist_conv", "quick", Figures(5, 2.0, 18.0, 2**30))
+    >>> calibration.derived("mnist_conv", load_profile("mnist_conv", "quick"))["wall_seconds"]
+    288
 """
 
 import json

@@ -78,8 +78,14 @@ class RunProgress(threading.Thread):
 
     Example:
 
-        >>> follower = RunProgress("/tmp/out/events.jsonl", "alice.ipynb")  # doctest: +SKIP
-        >>> follower.start(); ...; follower.stop()  # doctest: +SKIP
+        >>> import json, os, sys, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "events.jsonl")  # the run's, in its output folder
+        >>> with open(path, "w") as handle:
+        ...     _ = handle.write(json.dumps({"event": "epoch_end", "epoch": 0, "logs": {"accuracy": 0.9}}) + "\\n")
+        >>> follower = RunProgress(path, "alice.ipynb", stream=sys.stdout)  # default: the terminal
+        >>> follower.start()  # as the run starts; then, once it has ended:
+        >>> follower.stop()
+        alice.ipynb: epoch 1 done, accuracy 0.9000
     """
 
     def __init__(self, path, label, stream=None, every=1.0):

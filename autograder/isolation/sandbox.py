@@ -22,10 +22,17 @@ the user switch and the inner, unprivileged bwrap happen inside it.
 
 Example:
 
+    >>> import os, tempfile
     >>> from autograder.isolation.sandbox import Bubblewrap
+    >>> job, out = (os.path.join(tempfile.mkdtemp(), name) for name in ("job", "out"))
+    >>> for folder in (job, out):  # the grader's job folder and the run's output folder
+    ...     os.makedirs(folder)
     >>> sandbox = Bubblewrap(65534, 65534)
-    >>> command = sandbox.wrap("/tmp/j/job", "/tmp/j/out", ["python", "-c", "pass"])  # doctest: +SKIP
-    >>> # subprocess.Popen(command, pass_fds=sandbox.fds); then sandbox.release("/tmp/j/out")
+    >>> command = sandbox.wrap(job, out, ["python", "-c", "pass"])
+    >>> os.path.basename(command[0])
+    'bwrap'
+    >>> # subprocess.Popen(command, pass_fds=sandbox.fds), and once it has ended:
+    >>> sandbox.release(out)
 """
 
 import logging

@@ -9,11 +9,12 @@ loop and the status page, in two threads, share one queue.
 
 Example:
 
+    >>> import os, tempfile
     >>> from autograder.service.queue import SubmissionQueue
-    >>> queue = SubmissionQueue(path="/tmp/queue.sqlite")  # doctest: +SKIP
-    >>> queue.add([("mnist_conv", "alice", "2026-11-27 10:00:00.000000 UTC")])  # doctest: +SKIP
+    >>> queue = SubmissionQueue(path=os.path.join(tempfile.mkdtemp(), "queue.sqlite"))
+    >>> queue.add([("mnist_conv", "alice", "2026-11-27 10:00:00.000000 UTC")])
     [('mnist_conv', 'alice', '2026-11-27 10:00:00.000000 UTC')]
-    >>> [row["state"] for row in queue.rows(student="alice")]  # doctest: +SKIP
+    >>> [row["state"] for row in queue.rows(student="alice")]
     ['queued']
 """
 
