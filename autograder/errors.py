@@ -55,5 +55,9 @@ class SubmissionError(AutograderError):
     """The submission cannot be graded as handed in; the message says why."""
 
 
+class FolderNotReplaced(AutograderError):
+    """The grades are committed, but the autograded folder could not be moved in (its old one stays)."""
+
+
 class Refused(AutograderError):
     """This fit cannot be trained from data alone; the message says what to write instead."""

@@ -33,16 +33,12 @@ from nbgrader.utils import find_all_files, rmtree
 from traitlets.config import LoggingConfigurable
 from traitlets.utils.importstring import import_item
 
-from autograder.errors import SubmissionError
+from autograder.errors import FolderNotReplaced, SubmissionError
 from autograder.gradebook.nbgrader_plugin import GradeWithAutograder, stand_in_notebook
 from autograder.grading.load_notebook import read_notebook
 
 # nbgrader's preprocessors that open the gradebook themselves (`Gradebook(db_url)`).
 GRADEBOOK_USERS = (latesubmissions, overwritecells, overwritekernelspec, saveautogrades)
-
-
-class FolderNotReplaced(OSError):
-    """The grades are committed, but the autograded folder could not be moved in (its old one stays)."""
 
 
 class GradebookRecorder(LoggingConfigurable):
