@@ -86,7 +86,7 @@ system-packages:
 
 # The golden gradings (tests/goldens/README.md): every case graded again for real, sandbox and training
 # included, and what its run left saved for tests/test_goldens.py to replay in seconds. Regenerate them when
-# the event log, the trainer's record or the evidence change (about 25 minutes on 2 CPU cores).
+# the event log, the trainer's record or the evidence change (about 18 minutes on 2 CPU cores).
 .PHONY: goldens
 goldens: export AUTOGRADER_PROFILE ?= quick
 goldens: install

@@ -9,7 +9,9 @@ little time: limits derived from a calibration of the reference on quick
 (18 s, 2 s per epoch: 60 s of wall time, 20 s without an epoch ending), and an
 explicit 3 GiB of memory. A case's "max_seconds" bounds its whole grading; a
 case "graded_in" another test (a grade cell deleted or edited, which only
-nbgrader reads) is graded there, through nbgrader, not here.
+nbgrader reads) is graded there, through nbgrader, not here; a "golden" case (its
+verdict is what it tests, not the grader's containment of it) is replayed from its
+saved grading in tests/test_goldens.py (see tests/goldens/README.md).
 """
 
 import json
@@ -29,7 +31,11 @@ LOOPBACK_PORT = 47123  # a host service the sandbox must not reach (open_network
 
 @pytest.fixture(scope="module")
 def tight_config(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("config")
+    return write_tight_config(tmp_path_factory.mktemp("config"))
+
+
+def write_tight_config(folder):
+    """Writes the corpus's configuration (and its calibration) into `folder`; returns its path."""
     calibration = str(folder / "calibration.json")
     Calibration(path=calibration).write("mnist_conv", "quick", Figures(5, 2.0, 18.0, 2**30))
     path = folder / "nbgrader_config.py"
@@ -44,12 +50,23 @@ def tight_config(tmp_path_factory):
     return str(path)
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def host_service():
+    """A service on the host's loopback for the hostile gradings to try (and fail) to reach; closed after them,
+    so that the port is free again for another run."""
     server = socket.create_server(("127.0.0.1", LOOPBACK_PORT))
-    threading.Thread(target=lambda: [server.accept()[0].close() for _ in iter(int, 1)], daemon=True).start()
+    threading.Thread(target=accept_until_closed, args=(server,), daemon=True).start()
     yield
+    server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept(): close() alone would not
     server.close()
+
+
+def accept_until_closed(server):
+    try:
+        while True:
+            server.accept()[0].close()
+    except OSError:
+        return
 
 
 def grade(notebook, config):
@@ -59,12 +76,20 @@ def grade(notebook, config):
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("case", sorted(case for case, expected in EXPECTED.items() if "graded_in" not in expected))
+@pytest.mark.parametrize("case", sorted(case for case, expected in EXPECTED.items()
+                                         if "graded_in" not in expected and not expected.get("golden")))
+@pytest.mark.trains
+@pytest.mark.usefixtures("mnist_path", "host_service")
 def test_hostile_submission_gets_the_expected_outcome(case, tight_config):
     expected = EXPECTED[case]
     started = time.monotonic()
     result = grade(os.path.join(CORPUS, f"{case}.ipynb"), tight_config)
     assert time.monotonic() - started < expected.get("max_seconds", float("inf"))
+    assert_expected_outcome(expected, result)
+
+
+def assert_expected_outcome(expected, result):
+    """`result` (grade --json) is what `expected` (a case of expected.json) says, check by check."""
     failed = failed_checks(result)
     summary = json.dumps(result["checks"], indent=1)
     if "status" in expected:
@@ -82,6 +107,8 @@ def test_every_case_has_its_notebook_and_expectation():
     assert notebooks == set(EXPECTED) and len(notebooks) >= 34
 
 
+@pytest.mark.trains
+@pytest.mark.usefixtures("mnist_path")
 def test_after_the_corpus_the_reference_grades_normally_with_the_exact_json_contract(tight_config):
     result = grade(SOLUTION, tight_config)
     assert result["status"] == "graded" and result["score"] == result["max_score"] == 8.0, result["checks"]

@@ -4,7 +4,8 @@ nbgrader, in test_new_assignments_in_nbgrader.py.)
 
 Each grading trains a CNN (about a minute on 2 CPU cores), so the wrong submissions are
 few and each says a lot: a network missing its second convolution and pooling, and a
-`layer_activations` that forgets to scale the images it is given. Mistakes that only
+`layer_activations` that forgets to scale the images it is given (a golden test: its
+grading is replayed, see tests/goldens/README.md). Mistakes that only
 `layer_activations` makes are also caught by the self-check (`python -m autograder
 check`), which trains nothing: there they cost seconds each.
 """
@@ -23,6 +24,7 @@ SECOND_CONV_AND_POOL = ('        tf.keras.layers.Conv2D(64, (3, 3), activation="
 PREPARED = "prepared = np.asarray(images).reshape(-1, 28, 28, 1) / 255.0"
 
 
+@pytest.mark.trains
 def test_network_without_its_second_convolution_and_pooling(tmp_path):
     """One Conv2D and one MaxPooling2D: the shapes are wrong from the third layer on, Flatten is
     13 * 13 * 64 wide, and layer_activations' first four layers are no longer the conv and pooling
@@ -42,12 +44,10 @@ def test_network_without_its_second_convolution_and_pooling(tmp_path):
     assert "10816" in flatten["message"], flatten
 
 
-def test_activations_of_unscaled_images_lose_only_their_check(tmp_path):
-    """The model is trained on scaled images, but layer_activations feeds raw 0-255 pixels: the
-    shapes are right, the values are not."""
-    notebook = write_variant(tmp_path / "unscaled.ipynb", (PREPARED, PREPARED.replace(" / 255.0", "")),
-                             cell=function_cell("layer_activations"), solution=SOLUTION)
-    result = grade_json(notebook)
+def assert_activations_of_unscaled_images_lose_only_their_check(result):
+    """The model is trained on scaled images, but layer_activations feeds raw 0-255 pixels (PREPARED
+    without its scaling): the shapes are right, the values are not. A golden test: graded once for real
+    (tests/goldens/record.py), replayed in tests/test_goldens.py."""
     assert result["status"] == "graded"
     assert failed_checks(result) == {"activations_match"}, result["checks"]
     assert result["score"] == 6.0
@@ -62,6 +62,7 @@ def test_activations_of_unscaled_images_lose_only_their_check(tmp_path):
         ("all_channels_kept", "[..., int(filter_index)]", "", "Layer 1: shape"),
     ]
 ])
+@pytest.mark.sandbox
 def test_self_check_catches_layer_activations_mistakes_without_training(tmp_path, name, old, new, says):
     notebook = write_variant(tmp_path / f"{name}.ipynb", (old, new), cell=function_cell("layer_activations"),
                              solution=SOLUTION)

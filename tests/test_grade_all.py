@@ -208,7 +208,8 @@ def test_a_grader_failure_records_no_points_and_says_why(course, tmp_path):
 
 
 def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
-    from autograder.gradebook.results import NOT_GRADED, ResultStore
+    from autograder.gradebook.results import ResultStore
+    from autograder.states import Status
 
     store = ResultStore(root=str(tmp_path))
     record = {"status": "graded", "score": 8.0, "max_score": 8.0, "checks": []}
@@ -220,7 +221,7 @@ def test_the_result_store_keeps_each_students_latest_outcome(tmp_path):
     folder = tmp_path / ".autograder" / "results" / "mnist_conv"
     (folder / "bob.json").write_text('{"key": "k", "res')  # half written by hand, or not ours
     kept = store.records("mnist_conv")
-    assert list(kept) == ["alice"] and kept["alice"]["status"] == NOT_GRADED and kept["alice"]["score"] is None
+    assert list(kept) == ["alice"] and kept["alice"]["status"] == Status.NOT_GRADED and kept["alice"]["score"] is None
     assert "No MNIST file" in kept["alice"]["details"]["error"]
     assert sorted(os.listdir(folder)) == ["alice.json", "bob.json"]  # replaced atomically: no .tmp left
 

@@ -1,12 +1,16 @@
 """Grading mnist_conv with `python -m autograder grade`, as tests, CI and instructors run it.
 
 Each wrong submission is the reference solution with one mistake; it must lose
-exactly the checks that mistake breaks, and no others.
+exactly the checks that mistake breaks, and no others. Each known pitfall gets its
+targeted hint. Both are golden tests: graded once for real (tests/goldens/record.py),
+replayed in tests/test_goldens.py against the tables and assertions here.
 """
 
 import nbformat
 import pytest
-from conftest import SOLUTION, answer_cell, callback_body, failed_checks, grade_json, write_variant
+from conftest import SOLUTION, answer_cell, callback_body, failed_checks
+
+pytestmark = [pytest.mark.trains, pytest.mark.usefixtures("mnist_path")]
 
 SOLUTION_SOURCE = answer_cell(nbformat.read(SOLUTION, as_version=4)).source
 
@@ -44,11 +48,8 @@ def call_cell(notebook):
 TRAP = ("epochs, accuracy = train_mnist_conv()", 'raise RuntimeError("the grader ran the call cell")')
 
 
-@pytest.mark.parametrize("name", sorted(WRONG_SUBMISSIONS))
-def test_wrong_submission_loses_exactly_its_checks_and_its_call_cell_is_not_run(name, tmp_path):
-    replacements, expected_failures = WRONG_SUBMISSIONS[name]
-    variant = write_variant(tmp_path / f"{name}.ipynb", *replacements)
-    result = grade_json(write_variant(variant, TRAP, cell=call_cell, solution=variant))
+def assert_loses_exactly(result, expected_failures):
+    """A wrong submission (WRONG_SUBMISSIONS) loses exactly its checks; its call cell, a trap, was not run."""
     assert result["status"] == "graded"
     assert failed_checks(result) == expected_failures, result["checks"]
     lost = sum(check["max_points"] for check in result["checks"] if check["name"] in expected_failures)
@@ -56,19 +57,25 @@ def test_wrong_submission_loses_exactly_its_checks_and_its_call_cell_is_not_run(
 
 
 # stop_training outside the `if` is graded in tests/test_nbgrader_autograde.py (bob), hint placement included.
-# `lost`: the checks the mistake must lose exactly, where the test pins them.
-@pytest.mark.parametrize("mistake, replacement, check, hint, lost", [
+# mistake: (replacement, check, hint, lost); `lost`: the checks the mistake must lose exactly, where the test pins them.
+PITFALLS = {
     # Keras 2's key: never stops (the callback that never stops, as students write it).
-    ("legacy_acc_key", ('logs.get("accuracy", logs.get("acc"))', 'logs.get("acc")'), "stops_at_target",
-     "logs.get('acc') returns None", {"stops_at_target", "prints_stop_message"}),
+    "legacy_acc_key": (('logs.get("accuracy", logs.get("acc"))', 'logs.get("acc")'), "stops_at_target",
+                       "logs.get('acc') returns None", {"stops_at_target", "prints_stop_message"}),
     # Keras 3 adds the missing channel axis itself: the model still trains, the feedback still says it.
-    ("input_not_reshaped", ("x_train = x_train.reshape(-1, 28, 28, 1) / 255.0", "x_train = x_train / 255.0"),
-     "reaches_target", "reshape with x_train.reshape(-1, 28, 28, 1)", None),
-    ("pixels_not_scaled", ("x_train = x_train.reshape(-1, 28, 28, 1) / 255.0", "x_train = x_train.reshape(-1, 28, 28, 1)"),
-     "reaches_target", "scale them to [0, 1]", None),
-])
-def test_known_pitfalls_get_targeted_feedback(mistake, replacement, check, hint, lost, tmp_path):
-    result = grade_json(write_variant(tmp_path / f"{mistake}.ipynb", replacement))
+    "input_not_reshaped": (("x_train = x_train.reshape(-1, 28, 28, 1) / 255.0", "x_train = x_train / 255.0"),
+                           "reaches_target", "reshape with x_train.reshape(-1, 28, 28, 1)", None),
+    "pixels_not_scaled": (("x_train = x_train.reshape(-1, 28, 28, 1) / 255.0",
+                           "x_train = x_train.reshape(-1, 28, 28, 1)"), "reaches_target", "scale them to [0, 1]", None),
+}
+
+
+def assert_targeted_feedback(result, check, hint, lost):
+    """A known pitfall (PITFALLS) gets its hint under `check`, and loses exactly `lost` where given."""
     message = next(c["message"] for c in result["checks"] if c["name"] == check)
     assert hint in message, result["checks"]
     assert lost is None or failed_checks(result) == lost, result["checks"]
+
+
+# Each wrong submission and each pitfall is graded once for real by tests/goldens/record.py (the submission is
+# made as tests/goldens/cases.py says) and replayed in tests/test_goldens.py with the assertions above.
