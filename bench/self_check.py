@@ -18,7 +18,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from autograder.spec import known_assignments  # noqa: E402
+from autograder.assignments import known_assignments  # noqa: E402
 from bench.machine import describe_machine  # noqa: E402
 
 
