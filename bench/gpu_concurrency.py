@@ -108,7 +108,9 @@ def replay(job, x_train, y_train, images, epochs, folder, runs):
     x = training_images(x_train[:images], [images] + job["x"]["shape"][1:], job["x"]["dtype"])
     y = y_train[:images]
     started = time.perf_counter()
-    limits = runs.limits_for("mnist_conv", "full")
+    from autograder.assignments import load_spec
+
+    limits = runs.limits_for("mnist_conv", load_spec("mnist_conv").profile("full"))
     limiter = RunLimiter(limits, f"autograder-{os.getpid()}-bench-{os.path.basename(folder)}")
     trainer = TrainerProcess(folder, {"x": x_train[:images], "y": y}, runs._trainer_job(), limiter)
     outgoing, incoming = (os.fdopen(os.dup(fd), mode) for fd, mode in zip(trainer.runner_fds, ("wb", "rb")))
