@@ -25,8 +25,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from autograder.datasets.mnist import MnistData  # noqa: E402
 from autograder.assignments import load_spec  # noqa: E402
+from autograder.datasets.mnist import MnistData  # noqa: E402
 from bench.machine import describe_machine  # noqa: E402
 
 SOLUTION = os.path.join(ROOT, "solutions", "mnist_conv.ipynb")

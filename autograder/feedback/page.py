@@ -30,7 +30,6 @@ from nbformat.v4 import new_code_cell, new_output
 from traitlets import default
 
 from autograder.assignments import load_spec
-
 from autograder.errors import UnknownAssignment
 
 REPORT_MARK = "autograder_report"  # cell metadata key: a re-grade replaces the report, never stacks them

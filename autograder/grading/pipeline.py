@@ -1,6 +1,6 @@
 """The grading pipeline, one stage per module:
 
-    load_notebook -> run_in_isolation -> collect_evidence -> checks -> score
+    load_notebook -> isolation.run -> evidence.collect -> the spec's checks -> score
 
 `Grader` wires the stages together and carries their configuration (from
 `nbgrader_config.py`). The command line and the nbgrader preprocessor both

@@ -1,7 +1,7 @@
 """Stage 2: run the student's code in a separate, sandboxed process, and
 train what it hands to `fit` in another, the grader's trainer.
 
-The run gets the runner script, a job description, the job folder the
+The run gets the `sandboxed` package, a job description, the job folder the
 pipeline filled (the data the notebook reads, the inputs of the grader's
 calls) and a private output folder; it leaves an event log and the calls'
 results there. For assignments that train, the trainer (`trainer_process`)
@@ -16,7 +16,7 @@ run.
 Example:
 
     >>> from autograder.isolation.run import RunInIsolation
-    >>> outcome = RunInIsolation().run(submission, spec, "quick", workdir, {"MNIST_PATH": "mnist.npz"},
+    >>> outcome = RunInIsolation().run(submission, spec, spec.profile("quick"), workdir, {"MNIST_PATH": "mnist.npz"},
     ...                                trusted={"x": x, "y": y})  # doctest: +SKIP
     >>> outcome.exit_code, outcome.timed_out  # doctest: +SKIP
     (0, False)
@@ -45,7 +45,7 @@ from autograder.sandboxed import protocol
 from autograder.sandboxed.limits import MAX_EPOCHS, OUTPUT_CHARACTERS, TRANSFER_BYTES
 
 LOG_TAIL_BYTES = 20_000
-# The script run in the sandbox; it imports only `protocol`, copied beside it.
+# What runs in the sandbox: the sandboxed package, copied whole into the job folder (it imports only itself).
 SANDBOXED_PACKAGE = os.path.dirname(os.path.abspath(protocol.__file__))
 SANDBOXED_NAME = "sandboxed"  # the package as the sandbox imports it: `python -m sandboxed`
 

@@ -1,4 +1,4 @@
-"""Starts the grader's trainer (`trainer.py`) beside a sandboxed run, joined to
+"""Starts the grader's trainer (`python -m autograder.trainer`) beside a sandboxed run, joined to
 it by two pipes, and stops it when the run is over.
 
 The trainer runs as the grader, outside the sandbox (it alone may see a GPU),

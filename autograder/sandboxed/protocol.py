@@ -2,8 +2,8 @@
 message names, the job descriptions, and how messages and files are framed
 and read back.
 
-Two processes talk across it. The student's run (`runner.py`, in the sandbox)
-executes the notebook; the grader's trainer (`trainer.py`, outside, running no
+Two processes talk across it. The student's run (`autograder.sandboxed`, in the sandbox)
+executes the notebook; the grader's trainer (`autograder.trainer`, outside, running no
 student code) trains every model the notebook hands to `fit`. The runner sends
 data only (a model's Keras configuration, compile settings, `fit` arguments,
 arrays); the trainer sends back each epoch's logs and the trained weights, and
