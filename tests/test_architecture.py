@@ -35,3 +35,14 @@ def test_no_module_imports_itself_round_a_cycle():
                     for imported in graph.find_modules_directly_imported_by(importer)
                     if graph.chain_exists(importer=imported, imported=importer))
     assert not cycles, cycles
+
+
+def test_the_sandboxed_run_finds_modules_in_its_package_and_python_only(tmp_path):
+    """Started as `python -m sandboxed` with the job folder on its path and not the working folder, which
+    in the sandbox is the run's writable output: nothing the student writes there shadows a module."""
+    from autograder.isolation.run import RunInIsolation
+    from autograder.isolation.sandbox import Unsandboxed
+
+    command, env = RunInIsolation()._command(str(tmp_path / "job"), str(tmp_path / "out"), {}, Unsandboxed())
+    assert command[1:3] == ["-m", "sandboxed"] and env["PYTHONPATH"] == str(tmp_path / "job")
+    assert env["PYTHONSAFEPATH"] == "1"

@@ -227,6 +227,7 @@ class RunInIsolation(LoggingConfigurable):
         env.update({key: os.environ[key] for key in ("KERAS_BACKEND",) if key in os.environ})
         env["CUDA_VISIBLE_DEVICES"] = ""  # the trainer trains; student code gets no GPU
         env["PYTHONPATH"] = inside_job  # the copied package: `python -m sandboxed`
+        env["PYTHONSAFEPATH"] = "1"  # and not the working folder (the run's writable output) before it
         command = [sys.executable, "-m", SANDBOXED_NAME, os.path.join(inside_job, protocol.JOB_FILE), inside_out]
         return sandbox.wrap(job_dir, out_dir, command), env
 
